@@ -1,0 +1,13 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from counseling import access
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    if not access.may_use_counseling(request.user):
+        raise PermissionDenied
+    return render(request, "counseling/index.html")

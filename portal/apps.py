@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = _("Portal core")
+
+    def ready(self) -> None:
+        from portal import access, navigation
+
+        navigation.register(
+            navigation.NavItem(_("Students"), "portal:student_list", access.may_list_students, order=90)
+        )
+        navigation.register(navigation.NavItem(_("Admin"), "admin:index", lambda user: user.is_staff, order=200))

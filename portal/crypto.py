@@ -1,0 +1,81 @@
+"""Encryption at rest for sensitive text (ID numbers, narratives, notes, family finances).
+
+MultiFernet over settings.FIELD_ENCRYPTION_KEYS, newest key first: new values are written with the
+newest key, old values stay readable until `manage.py reencrypt_fields` rewrites them.
+"""
+
+import hashlib
+import hmac
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import models
+
+PREFIX = "fernet:"
+
+
+@cache
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
+
+
+def fernet() -> MultiFernet:
+    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
+def encrypt(plaintext: str) -> str:
+    return PREFIX + fernet().encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+
+def decrypt(stored: str) -> str:
+    if not stored.startswith(PREFIX):
+        raise ValueError("value is not encrypted")
+    try:
+        return fernet().decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
+    except InvalidToken as exc:
+        raise ValueError("cannot decrypt with the configured FIELD_ENCRYPTION_KEYS") from exc
+
+
+def rotate(stored: str) -> str:
+    """The same value encrypted under the newest key."""
+    return PREFIX + fernet().rotate(stored[len(PREFIX) :].encode("ascii")).decode("ascii")
+
+
+def blind_index(value: str) -> str:
+    """A keyed hash for equality look-ups (e.g. find a student by ID number) without storing it."""
+    key = hashlib.sha256(("blind-index:" + settings.SECRET_KEY).encode()).digest()
+    return hmac.new(key, value.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class EncryptedTextField(models.TextField):
+    """A text column that only ever holds ciphertext; Python code sees plaintext.
+
+    It cannot be filtered or ordered on in SQL (use a blind index for look-ups).
+    """
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return decrypt(value)
+
+    def to_python(self, value):
+        return value
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return encrypt(str(value))
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], list[str]]]:
+    """Every (model, [field names]) pair in the project that holds encrypted text."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_models():
+        names = [f.attname for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if names:
+            found.append((model, names))
+    return found

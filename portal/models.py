@@ -1,0 +1,390 @@
+"""The shared core: people, org units, roles with scope, audit trail, notifications and reminders."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.crypto import EncryptedTextField
+
+
+class User(AbstractUser):
+    """A login. `username` is the 学号 for students and the employee number for staff."""
+
+    full_name = models.CharField(_("full name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.get_full_name() or self.username
+
+
+# --- Organisation ------------------------------------------------------------------------------
+
+
+class College(models.Model):
+    """二级学院."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    leadership_email = models.EmailField(
+        _("leadership contact e-mail"), blank=True, help_text=_("Told at once about high-risk reports.")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("college")
+        verbose_name_plural = _("colleges")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClassGroup(models.Model):
+    """班级."""
+
+    college = models.ForeignKey(College, on_delete=models.PROTECT, related_name="classes", verbose_name=_("college"))
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    major = models.CharField(_("major"), max_length=100)
+    enrolment_year = models.PositiveSmallIntegerField(_("enrolment year"))
+    head_teacher = models.ForeignKey(
+        "Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("head teacher")
+    )
+
+    class Meta:
+        ordering = ["college__code", "name"]
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DormRoom(models.Model):
+    """宿舍."""
+
+    building = models.CharField(_("building"), max_length=50)
+    floor = models.SmallIntegerField(_("floor"))
+    room = models.CharField(_("room"), max_length=20)
+
+    class Meta:
+        ordering = ["building", "room"]
+        constraints = [models.UniqueConstraint(fields=["building", "room"], name="dormroom_unique_building_room")]
+        verbose_name = _("dormitory room")
+        verbose_name_plural = _("dormitory rooms")
+
+    def __str__(self) -> str:
+        return f"{self.building}-{self.room}"
+
+
+# --- People ------------------------------------------------------------------------------------
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("male")
+    FEMALE = "F", _("female")
+
+
+class Student(models.Model):
+    class Status(models.TextChoices):
+        ENROLLED = "enrolled", _("enrolled")
+        LEAVE = "leave", _("on leave")
+        GRADUATED = "graduated", _("graduated")
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="student", verbose_name=_("login"))
+    student_no = models.CharField(_("student number"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    ethnicity = models.CharField(_("ethnicity"), max_length=20, blank=True)
+    id_card_number = EncryptedTextField(_("ID-card number"), blank=True)
+    # Derived on save: lists show the masked form and never decrypt; the blind index finds duplicates.
+    id_card_masked = models.CharField(_("ID-card number"), max_length=24, blank=True, editable=False)
+    id_card_index = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    hometown_province = models.CharField(_("province"), max_length=30, blank=True)
+    hometown_prefecture = models.CharField(_("prefecture"), max_length=50, blank=True)
+    hometown_county = models.CharField(_("county"), max_length=50, blank=True)
+    hometown_address = models.CharField(_("home address"), max_length=200, blank=True)
+    college = models.ForeignKey(College, on_delete=models.PROTECT, related_name="students", verbose_name=_("college"))
+    class_group = models.ForeignKey(
+        ClassGroup, on_delete=models.PROTECT, related_name="students", verbose_name=_("class")
+    )
+    room = models.ForeignKey(
+        DormRoom, on_delete=models.SET_NULL, null=True, blank=True, related_name="residents", verbose_name=_("room")
+    )
+    enrolment_year = models.PositiveSmallIntegerField(_("enrolment year"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ENROLLED)
+
+    class Meta:
+        ordering = ["student_no"]
+        indexes = [
+            models.Index(fields=["college", "student_no"], name="student_college_no"),
+            models.Index(fields=["class_group", "student_no"], name="student_class_no"),
+            models.Index(fields=["name"], name="student_name"),
+            models.Index(fields=["hometown_province", "hometown_prefecture"], name="student_hometown"),
+        ]
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.student_no})"
+
+    def save(self, *args, **kwargs) -> None:
+        from portal.crypto import blind_index
+        from portal.validators import mask_id_card
+
+        self.id_card_masked = mask_id_card(self.id_card_number) if self.id_card_number else ""
+        self.id_card_index = blind_index(self.id_card_number) if self.id_card_number else ""
+        if kwargs.get("update_fields") is not None and "id_card_number" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "id_card_masked", "id_card_index"}
+        super().save(*args, **kwargs)
+
+
+class Guardian(models.Model):
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="guardians")
+    name = models.CharField(_("name"), max_length=100)
+    relation = models.CharField(_("relation"), max_length=20)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("guardian")
+        verbose_name_plural = _("guardians")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relation})"
+
+
+class Staff(models.Model):
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="staff", verbose_name=_("login"))
+    employee_no = models.CharField(_("employee number"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    college = models.ForeignKey(
+        College, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff", verbose_name=_("college")
+    )
+    unit = models.CharField(_("unit"), max_length=100, blank=True, help_text=_("Office or centre, if not a college."))
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["employee_no"]
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Roles -------------------------------------------------------------------------------------
+
+
+class Role(models.TextChoices):
+    STUDENT = "student", _("student")
+    DORM_LIAISON = "dorm_liaison", _("dorm liaison")
+    CLASS_COMMITTEE = "class_committee", _("class mental-health committee member")
+    STATION_COUNSELLOR = "station_counsellor", _("college station counsellor")
+    CENTRE_COUNSELLOR = "centre_counsellor", _("centre counsellor")
+    ASSESSOR = "assessor", _("crisis assessment group member")
+    AID_REVIEWER = "aid_reviewer", _("college aid reviewer")
+    AID_OFFICER = "aid_officer", _("aid officer")
+    VISIT_TEAM = "visit_team", _("home-visit team member")
+    ADMIN = "admin", _("administrator")
+
+
+class RoleAssignmentQuerySet(models.QuerySet):
+    def current(self, on=None) -> RoleAssignmentQuerySet:
+        today = on or timezone.localdate()
+        return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today)).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+        )
+
+
+class RoleAssignment(models.Model):
+    """One role of one person, with its scope and validity.
+
+    Scope by role: station counsellor and college aid reviewer → `college`; class committee member →
+    `class_group`; dorm liaison → `rooms`; home-visit team members are scoped by trip membership in
+    the homevisits app; the other roles are school-wide.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    college = models.ForeignKey(
+        College, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("college")
+    )
+    class_group = models.ForeignKey(
+        ClassGroup, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("class")
+    )
+    rooms = models.ManyToManyField(DormRoom, blank=True, related_name="+", verbose_name=_("rooms"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    objects = RoleAssignmentQuerySet.as_manager()
+
+    COLLEGE_SCOPED = {Role.STATION_COUNSELLOR, Role.AID_REVIEWER}
+    CLASS_SCOPED = {Role.CLASS_COMMITTEE}
+
+    class Meta:
+        ordering = ["user_id", "role"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role__in=["station_counsellor", "aid_reviewer"]) | Q(college__isnull=False),
+                name="roleassignment_college_scope_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="class_committee") | Q(class_group__isnull=False),
+                name="roleassignment_class_scope_required",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=models.F("valid_from")),
+                name="roleassignment_valid_range",
+            ),
+        ]
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+
+    def __str__(self) -> str:
+        scope = self.college or self.class_group or ""
+        return f"{self.user} · {self.get_role_display()} {scope}".strip()
+
+
+# --- Audit trail ---------------------------------------------------------------------------------
+
+
+class AuditEvent(models.Model):
+    """Append-only. Services write one per change; the access layer one per read of a sensitive record.
+
+    `changes` names changed fields with non-sensitive values only. PostgreSQL refuses UPDATE and DELETE
+    on this table (trigger in migration 0002); the model refuses them too.
+    """
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    action = models.CharField(_("action"), max_length=60)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=40, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "at"], name="audit_object"),
+            models.Index(fields=["actor", "at"], name="audit_actor"),
+        ]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+
+# --- Notifications and reminders ---------------------------------------------------------------
+
+
+class Notification(models.Model):
+    """An in-app message in the recipient's inbox (the bell)."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notification_inbox")]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Reminder(models.Model):
+    """The outbox: a message due at a time, sent exactly once by the dispatcher (portal.services).
+
+    A broker outage only delays dispatch; the row is the source of truth.
+    """
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("in-app")
+        EMAIL = "email", _("e-mail")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    attachment_name = models.CharField(max_length=100, blank=True)
+    attachment_content = models.TextField(blank=True)
+    attachment_mimetype = models.CharField(max_length=100, blank=True)
+    due_at = models.DateTimeField(_("due"))
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="reminder_due_pending", condition=Q(status="pending")),
+        ]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.recipient}: {self.subject}"
+
+
+class Holiday(models.Model):
+    """A day off (public holiday or school break): not a working day for deadlines and slots."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

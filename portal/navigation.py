@@ -1,0 +1,34 @@
+"""The navbar: each app registers its entries with a predicate from its access rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+
+from portal.models import User
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    allowed: Callable[[User], bool]
+    order: int = 100
+
+
+_items: list[NavItem] = []
+
+
+def register(item: NavItem) -> None:
+    if all(i.url_name != item.url_name for i in _items):
+        _items.append(item)
+        _items.sort(key=lambda i: i.order)
+
+
+def items_for(user: User) -> list[dict[str, str]]:
+    if not user.is_authenticated:
+        return []
+    return [{"label": str(i.label), "url": reverse(i.url_name), "name": i.url_name} for i in _items if i.allowed(user)]

@@ -1,0 +1,51 @@
+"""Reads of the shared core, scoped to the user through portal.access."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from portal import access
+from portal.models import ClassGroup, College, Notification, Student, User
+
+
+def students_for_list(
+    user: User, *, query: str = "", college_id: int | None = None, class_group_id: int | None = None
+) -> QuerySet[Student]:
+    qs = access.visible(user, Student).select_related("college", "class_group", "room")
+    if query:
+        query = query.strip()
+        qs = qs.filter(Q(student_no__startswith=query) | Q(name__icontains=query))
+    if college_id:
+        qs = qs.filter(college_id=college_id)
+    if class_group_id:
+        qs = qs.filter(class_group_id=class_group_id)
+    return qs.order_by("student_no")
+
+
+def colleges_for_filter(user: User) -> QuerySet[College]:
+    ids = access.visible(user, Student).values("college_id")
+    return College.objects.filter(pk__in=ids).order_by("code")
+
+
+def classes_for_filter(user: User, *, college_id: int | None = None) -> QuerySet[ClassGroup]:
+    ids = access.visible(user, Student).values("class_group_id")
+    qs = ClassGroup.objects.filter(pk__in=ids)
+    if college_id:
+        qs = qs.filter(college_id=college_id)
+    return qs.order_by("name")
+
+
+def student_detail(user: User, pk: int) -> Student:
+    """The student profile (a sensitive read: audited by access.get_for_user)."""
+    qs = Student.objects.select_related("college", "class_group", "room", "user").prefetch_related("guardians")
+    return access.get_for_user(user, qs, pk=pk)
+
+
+def unread_notification_count(user: User) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")

@@ -1,0 +1,222 @@
+"""Writes of the shared core. Every change goes through one of these and leaves an audit event."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from portal.audit import audit_log
+from portal.models import Notification, Reminder, Student, User
+from portal.sms import send_sms
+from portal.validators import normalise_phone, validate_phone
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the change; views show it as a form error, never a 500."""
+
+
+# --- Students -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def student_update_contact(*, actor: User, student: Student, phone: str) -> Student:
+    """Set the student's phone. Caller has checked `can(actor, "change_contact", student)`."""
+    phone = normalise_phone(phone)
+    if phone:
+        try:
+            validate_phone(phone)
+        except ValidationError as exc:
+            raise DomainError(exc.messages[0]) from exc
+    student = Student.objects.select_for_update().get(pk=student.pk)
+    if student.phone == phone:
+        return student
+    student.phone = phone
+    student.save(update_fields=["phone"])
+    audit_log(actor=actor, action="student.contact_changed", obj=student, changes={"fields": ["phone"]})
+    return student
+
+
+# --- Notifications --------------------------------------------------------------------------------
+
+
+def notification_mark_read(*, actor: User, notification_id: int) -> bool:
+    """Mark one of the actor's own notifications read; False when it is not theirs or already read."""
+    return bool(
+        Notification.objects.filter(pk=notification_id, recipient=actor, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+    )
+
+
+def notifications_mark_all_read(*, actor: User) -> int:
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- Reminders: the outbox ------------------------------------------------------------------------
+
+
+def reminder_schedule(
+    *,
+    recipient: User,
+    channel: str,
+    subject: str,
+    due_at: datetime,
+    dedupe_key: str,
+    body: str = "",
+    url: str = "",
+    attachment: tuple[str, str, str] | None = None,
+) -> Reminder:
+    """Put a message in the outbox. Idempotent: the same dedupe_key schedules it once.
+
+    `attachment` is (file name, text content, mimetype), e.g. an .ics invitation.
+    Due-now reminders are pushed to the worker on commit; if the broker is down, beat's minutely
+    dispatch sends them as soon as it is back.
+    """
+    if channel not in Reminder.Channel.values:
+        raise DomainError(f"unknown channel {channel!r}")
+    name, content, mimetype = attachment or ("", "", "")
+    reminder, created = Reminder.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "recipient": recipient,
+            "channel": channel,
+            "subject": subject[:200],
+            "body": body,
+            "url": url,
+            "due_at": due_at,
+            "next_attempt_at": due_at,
+            "attachment_name": name,
+            "attachment_content": content,
+            "attachment_mimetype": mimetype,
+        },
+    )
+    if created and due_at <= timezone.now():
+        transaction.on_commit(kick_dispatcher)
+    return reminder
+
+
+def reminder_cancel(*, dedupe_key: str) -> bool:
+    """Cancel a reminder that has not gone out yet (e.g. the appointment was cancelled)."""
+    return bool(
+        Reminder.objects.filter(dedupe_key=dedupe_key, status=Reminder.Status.PENDING).update(
+            status=Reminder.Status.CANCELLED
+        )
+    )
+
+
+def notify(*, recipient: User, title: str, body: str = "", url: str = "", dedupe_key: str, email: bool = False) -> None:
+    """Tell someone something now: in the app and, if asked, by e-mail. Both go through the outbox."""
+    now = timezone.now()
+    reminder_schedule(
+        recipient=recipient,
+        channel=Reminder.Channel.IN_APP,
+        subject=title,
+        body=body,
+        url=url,
+        due_at=now,
+        dedupe_key=f"{dedupe_key}:in_app",
+    )
+    if email and recipient.email:
+        reminder_schedule(
+            recipient=recipient,
+            channel=Reminder.Channel.EMAIL,
+            subject=title,
+            body=body,
+            url=url,
+            due_at=now,
+            dedupe_key=f"{dedupe_key}:email",
+        )
+
+
+def kick_dispatcher() -> None:
+    """Ask a worker to dispatch now. Failure is harmless: beat dispatches every minute anyway."""
+    from portal.tasks import dispatch_due_reminders
+
+    try:
+        dispatch_due_reminders.delay()
+    except Exception:  # the broker is down; the outbox keeps the reminder
+        logger.warning("broker unavailable; due reminders wait for the next beat dispatch")
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4, … minutes, at most an hour."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def _deliver(reminder: Reminder) -> None:
+    recipient = reminder.recipient
+    if reminder.channel == Reminder.Channel.IN_APP:
+        Notification.objects.create(recipient=recipient, title=reminder.subject, body=reminder.body, url=reminder.url)
+    elif reminder.channel == Reminder.Channel.EMAIL:
+        if not recipient.email:
+            raise DomainError("recipient has no e-mail address")
+        body = reminder.body
+        if reminder.url:
+            body = f"{body}\n\n{settings.SITE_URL}{reminder.url}" if body else f"{settings.SITE_URL}{reminder.url}"
+        message = EmailMessage(subject=reminder.subject, body=body, to=[recipient.email])
+        if reminder.attachment_name:
+            message.attach(reminder.attachment_name, reminder.attachment_content, reminder.attachment_mimetype)
+        message.send(fail_silently=False)
+    elif reminder.channel == Reminder.Channel.SMS:
+        phone = _phone_of(recipient)
+        if not phone:
+            raise DomainError("recipient has no phone number")
+        send_sms(phone, reminder.subject)
+
+
+def _phone_of(user: User) -> str:
+    for profile in ("student", "staff"):
+        obj = getattr(user, profile, None)  # a missing reverse one-to-one is an AttributeError
+        if obj is not None and obj.phone:
+            return obj.phone
+    return ""
+
+
+def reminders_dispatch_due(*, limit: int = 1000) -> int:
+    """Send due reminders, each exactly once, and return how many went out.
+
+    Each reminder is claimed in its own transaction with SELECT … FOR UPDATE SKIP LOCKED, sent, and
+    marked sent before the lock is released, so concurrent dispatchers never pick the same row.
+    A failed send is retried with backoff; after REMINDER_MAX_ATTEMPTS it is marked failed.
+    """
+    sent = 0
+    for _ in range(limit):
+        with transaction.atomic():
+            now = timezone.now()
+            reminder = (
+                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("recipient")
+                .filter(status=Reminder.Status.PENDING, next_attempt_at__lte=now)
+                .order_by("next_attempt_at", "id")
+                .first()
+            )
+            if reminder is None:
+                break
+            reminder.attempts += 1
+            try:
+                with transaction.atomic():  # an in-app failure must not leave half a notification
+                    _deliver(reminder)
+            except Exception as exc:  # transient (SMTP down) or permanent (no address): retry, then give up
+                reminder.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                if reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
+                    reminder.status = Reminder.Status.FAILED
+                    logger.error("reminder %s failed for good after %s attempts", reminder.pk, reminder.attempts)
+                else:
+                    reminder.next_attempt_at = now + retry_delay(reminder.attempts)
+                    logger.warning("reminder %s failed (attempt %s); will retry", reminder.pk, reminder.attempts)
+                reminder.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+                continue
+            reminder.status = Reminder.Status.SENT
+            reminder.sent_at = now
+            reminder.last_error = ""
+            reminder.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+            sent += 1
+    return sent
