@@ -1,0 +1,94 @@
+"""Personas: one per role, each with objects in and out of its scope.
+
+`world` builds two colleges (A and B), a class and a room in each, students in each, and one user
+per role scoped to college A (plus `station_b`, a same-role user of college B).
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from portal.models import ClassGroup, College, DormRoom, Role, Student, User
+from portal.tests.factories import (
+    TEST_PASSWORD,
+    ClassGroupFactory,
+    CollegeFactory,
+    DormRoomFactory,
+    GuardianFactory,
+    StaffFactory,
+    StudentFactory,
+    UserFactory,
+    grant,
+)
+
+
+@dataclass
+class World:
+    college_a: College
+    college_b: College
+    class_a: ClassGroup
+    class_b: ClassGroup
+    room_a: DormRoom
+    room_b: DormRoom
+    student_a: Student  # in college A, class A, room A: the student persona
+    roommate_a: Student  # same room and class as student_a
+    student_b: Student  # in college B
+    personas: dict[str, User]
+
+    def __getitem__(self, name: str) -> User:
+        return self.personas[name]
+
+
+@pytest.fixture
+def password() -> str:
+    return TEST_PASSWORD
+
+
+@pytest.fixture
+def world(db) -> World:
+    college_a = CollegeFactory(code="CS", name="计算机学院")
+    college_b = CollegeFactory(code="ME", name="机电工程学院")
+    class_a = ClassGroupFactory(college=college_a, name="软件2401班")
+    class_b = ClassGroupFactory(college=college_b, name="机电2401班", major="机电一体化")
+    room_a = DormRoomFactory(building="北苑3栋", floor=3, room="301")
+    room_b = DormRoomFactory(building="南苑1栋", floor=1, room="101")
+    student_a = StudentFactory(name="买买提·艾力", ethnicity="维吾尔族", class_group=class_a, room=room_a)
+    roommate_a = StudentFactory(name="李娜", class_group=class_a, room=room_a)
+    student_b = StudentFactory(name="王强", class_group=class_b, room=room_b)
+    GuardianFactory(student=student_a, name="艾力·买买提", relation="父亲")
+
+    def staff(username: str, role: str, **scope: object) -> User:
+        user = StaffFactory(user=UserFactory(username=username), name=username).user
+        grant(user, role, **scope)
+        return user
+
+    liaison = StudentFactory(class_group=class_a, room=room_a, user=UserFactory(username="liaison")).user
+    grant(liaison, Role.DORM_LIAISON, rooms=[room_a])
+    committee = StudentFactory(class_group=class_a, user=UserFactory(username="committee")).user
+    grant(committee, Role.CLASS_COMMITTEE, class_group=class_a)
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    personas = {
+        "student": student_a.user,
+        "liaison": liaison,
+        "committee": committee,
+        "station": staff("station", Role.STATION_COUNSELLOR, college=college_a),
+        "station_b": staff("station_b", Role.STATION_COUNSELLOR, college=college_b),
+        "counselor": staff("counselor", Role.CENTRE_COUNSELLOR),
+        "assessor": staff("assessor", Role.ASSESSOR),
+        "aidreviewer": staff("aidreviewer", Role.AID_REVIEWER, college=college_a),
+        "aidofficer": staff("aidofficer", Role.AID_OFFICER),
+        "visitor": staff("visitor", Role.VISIT_TEAM),
+        "admin": admin,
+    }
+    return World(college_a, college_b, class_a, class_b, room_a, room_b, student_a, roommate_a, student_b, personas)
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) → the test client signed in as that user."""
+
+    def sign_in(user: User):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return sign_in
