@@ -58,6 +58,7 @@ class ClassGroupFactory(factory.django.DjangoModelFactory):
 class DormRoomFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = DormRoom
+        django_get_or_create = ("building", "room")
 
     building = "北苑3栋"
     floor = 2
