@@ -133,9 +133,12 @@ def test_audit_events_cannot_be_changed_or_deleted_in_the_database(world):
         "UPDATE portal_auditevent SET action = 'forged' WHERE id = %s",
         "DELETE FROM portal_auditevent WHERE id = %s",
     ):
-        with pytest.raises((InternalError, ProgrammingError, IntegrityError)), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [event.pk])
+        with (
+            pytest.raises((InternalError, ProgrammingError, IntegrityError)),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
     event.refresh_from_db()
     assert event.action == "test.action"
     with pytest.raises(PermissionError):
