@@ -224,6 +224,9 @@ class RoleAssignment(models.Model):
         ClassGroup, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("class")
     )
     rooms = models.ManyToManyField(DormRoom, blank=True, related_name="+", verbose_name=_("rooms"))
+    is_lead = models.BooleanField(
+        _("lead"), default=False, help_text=_("Head of the station or director of the centre: receives escalations.")
+    )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
@@ -346,7 +349,9 @@ class Reminder(models.Model):
         FAILED = "failed", _("failed")
         CANCELLED = "cancelled", _("cancelled")
 
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders", null=True, blank=True)
+    # For e-mail to an address with no login (e.g. a college's leadership contact).
+    email_to = models.EmailField(_("e-mail to"), blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
@@ -372,7 +377,7 @@ class Reminder(models.Model):
         verbose_name_plural = _("reminders")
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} → {self.recipient}: {self.subject}"
+        return f"{self.get_channel_display()} → {self.recipient or self.email_to}: {self.subject}"
 
 
 class Holiday(models.Model):
@@ -388,3 +393,19 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class Setting(models.Model):
+    """A value an admin may change (limits, phone numbers, deadlines). Defaults live in portal.config."""
+
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    value = models.JSONField(_("value"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("setting")
+        verbose_name_plural = _("settings")
+
+    def __str__(self) -> str:
+        return self.key

@@ -65,28 +65,33 @@ def notifications_mark_all_read(*, actor: User) -> int:
 
 def reminder_schedule(
     *,
-    recipient: User,
+    recipient: User | None,
     channel: str,
     subject: str,
     due_at: datetime,
     dedupe_key: str,
+    email_to: str = "",
     body: str = "",
     url: str = "",
     attachment: tuple[str, str, str] | None = None,
 ) -> Reminder:
     """Put a message in the outbox. Idempotent: the same dedupe_key schedules it once.
 
-    `attachment` is (file name, text content, mimetype), e.g. an .ics invitation.
+    `attachment` is (file name, text content, mimetype), e.g. an .ics invitation. `email_to` (with
+    recipient None) sends an e-mail to an address with no login, such as a college's leadership contact.
     Due-now reminders are pushed to the worker on commit; if the broker is down, beat's minutely
     dispatch sends them as soon as it is back.
     """
     if channel not in Reminder.Channel.values:
         raise DomainError(f"unknown channel {channel!r}")
+    if recipient is None and not (channel == Reminder.Channel.EMAIL and email_to):
+        raise DomainError("a reminder needs a recipient, or an e-mail address for the e-mail channel")
     name, content, mimetype = attachment or ("", "", "")
     reminder, created = Reminder.objects.get_or_create(
         dedupe_key=dedupe_key,
         defaults={
             "recipient": recipient,
+            "email_to": email_to,
             "channel": channel,
             "subject": subject[:200],
             "body": body,
@@ -99,8 +104,15 @@ def reminder_schedule(
         },
     )
     if created and due_at <= timezone.now():
-        transaction.on_commit(kick_dispatcher)
+        _kick_dispatcher_on_commit()
     return reminder
+
+
+def _kick_dispatcher_on_commit() -> None:
+    """One kick per transaction, however many due reminders it schedules (a notice to a whole class)."""
+    pending = transaction.get_connection().run_on_commit
+    if not any(func is kick_dispatcher for _, func, _ in pending):
+        transaction.on_commit(kick_dispatcher)
 
 
 def reminder_cancel(*, dedupe_key: str) -> bool:
@@ -136,12 +148,20 @@ def notify(*, recipient: User, title: str, body: str = "", url: str = "", dedupe
         )
 
 
+# A kick is only a shortcut (beat dispatches every minute), so it gets one try on its own connection
+# with short socket timeouts: kombu's default connect loop sleeps 2 s before giving up on a refused
+# connection, and without socket timeouts a broker that accepts but never answers blocks for good.
+# This runs in on_commit, i.e. inside the user's request.
+KICK_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+
+
 def kick_dispatcher() -> None:
     """Ask a worker to dispatch now. Failure is harmless: beat dispatches every minute anyway."""
     from portal.tasks import dispatch_due_reminders
 
     try:
-        dispatch_due_reminders.delay()
+        with dispatch_due_reminders.app.connection_for_write(transport_options=KICK_TRANSPORT_OPTIONS) as connection:
+            dispatch_due_reminders.apply_async(connection=connection, retry=False)
     except Exception:  # the broker is down; the outbox keeps the reminder
         logger.warning("broker unavailable; due reminders wait for the next beat dispatch")
 
@@ -156,12 +176,13 @@ def _deliver(reminder: Reminder) -> None:
     if reminder.channel == Reminder.Channel.IN_APP:
         Notification.objects.create(recipient=recipient, title=reminder.subject, body=reminder.body, url=reminder.url)
     elif reminder.channel == Reminder.Channel.EMAIL:
-        if not recipient.email:
+        address = reminder.email_to or (recipient.email if recipient else "")
+        if not address:
             raise DomainError("recipient has no e-mail address")
         body = reminder.body
         if reminder.url:
             body = f"{body}\n\n{settings.SITE_URL}{reminder.url}" if body else f"{settings.SITE_URL}{reminder.url}"
-        message = EmailMessage(subject=reminder.subject, body=body, to=[recipient.email])
+        message = EmailMessage(subject=reminder.subject, body=body, to=[address])
         if reminder.attachment_name:
             message.attach(reminder.attachment_name, reminder.attachment_content, reminder.attachment_mimetype)
         message.send(fail_silently=False)
@@ -185,7 +206,8 @@ def reminders_dispatch_due(*, limit: int = 1000) -> int:
 
     Each reminder is claimed in its own transaction with SELECT … FOR UPDATE SKIP LOCKED, sent, and
     marked sent before the lock is released, so concurrent dispatchers never pick the same row.
-    A failed send is retried with backoff; after REMINDER_MAX_ATTEMPTS it is marked failed.
+    A failed send is retried with backoff; after REMINDER_MAX_ATTEMPTS, or at once when the failure is a
+    DomainError (nothing to send to), it is marked failed.
     """
     sent = 0
     for _ in range(limit):
@@ -206,7 +228,8 @@ def reminders_dispatch_due(*, limit: int = 1000) -> int:
                     _deliver(reminder)
             except Exception as exc:  # transient (SMTP down) or permanent (no address): retry, then give up
                 reminder.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                if reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
+                # A DomainError (no address, no phone) will not heal by waiting: give up at once.
+                if isinstance(exc, DomainError) or reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
                     reminder.status = Reminder.Status.FAILED
                     logger.error("reminder %s failed for good after %s attempts", reminder.pk, reminder.attempts)
                 else:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -179,6 +180,18 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-reminders": {"task": "portal.tasks.dispatch_due_reminders", "schedule": 60.0},
+    "escalate-overdue-acknowledgements": {
+        "task": "counseling.tasks.escalate_overdue_acknowledgements",
+        "schedule": 60.0,
+    },
+    "remind-overdue-touchpoints": {
+        "task": "counseling.tasks.remind_overdue_touchpoints",
+        "schedule": crontab(minute=5, hour="8,14"),
+    },
+    "remind-missing-zero-reports": {
+        "task": "counseling.tasks.remind_missing_zero_reports",
+        "schedule": crontab(minute=0, hour=9),
+    },
 }
 
 # --- E-mail and SMS ----------------------------------------------------------------------------

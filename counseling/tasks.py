@@ -1,0 +1,21 @@
+"""Thin beat tasks for the crisis network: each calls one service scan, safe to run twice."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from counseling import services
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def escalate_overdue_acknowledgements() -> int:
+    return services.escalate_overdue_acknowledgements()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def remind_overdue_touchpoints() -> int:
+    return services.remind_overdue_touchpoints()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def remind_missing_zero_reports() -> int:
+    return services.remind_missing_zero_reports()
