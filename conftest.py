@@ -92,3 +92,13 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config_cache():
+    """portal.config caches admin settings per process; each test starts from the database."""
+    from portal import config
+
+    config.clear_cache()
+    yield
+    config.clear_cache()
