@@ -17,7 +17,8 @@ PREFIX = "fernet:"
 
 @cache
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
+    # .strip(): FIELD_ENCRYPTION_KEYS="new, old" in the environment leaves a space before the old key.
+    return MultiFernet([Fernet(k.strip().encode() if isinstance(k, str) else k) for k in keys])
 
 
 def fernet() -> MultiFernet:
@@ -39,12 +40,28 @@ def decrypt(stored: str) -> str:
 
 def rotate(stored: str) -> str:
     """The same value encrypted under the newest key."""
-    return PREFIX + fernet().rotate(stored[len(PREFIX) :].encode("ascii")).decode("ascii")
+    if not stored.startswith(PREFIX):
+        raise ValueError("value is not encrypted")
+    try:
+        return PREFIX + fernet().rotate(stored[len(PREFIX) :].encode("ascii")).decode("ascii")
+    except InvalidToken as exc:
+        raise ValueError("cannot decrypt with the configured FIELD_ENCRYPTION_KEYS") from exc
+
+
+def is_under_newest_key(stored: str) -> bool:
+    """True when the newest key alone decrypts `stored`: `reencrypt_fields` has nothing to do for it."""
+    if not stored.startswith(PREFIX):
+        return False
+    try:
+        _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS[:1])).decrypt(stored[len(PREFIX) :].encode("ascii"))
+    except InvalidToken:
+        return False
+    return True
 
 
 def blind_index(value: str) -> str:
     """A keyed hash for equality look-ups (e.g. find a student by ID number) without storing it."""
-    key = hashlib.sha256(("blind-index:" + settings.SECRET_KEY).encode()).digest()
+    key = hashlib.sha256(("blind-index:" + (settings.BLIND_INDEX_KEY or settings.SECRET_KEY)).encode()).digest()
     return hmac.new(key, value.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
 
 

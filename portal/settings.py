@@ -154,7 +154,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Socket timeouts: without them beat, /healthz and .delay() hang on a broker that accepts but never answers.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # The demo's broker: messages are files under var/broker, so worker and beat need no server.
@@ -173,8 +174,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing must fail fast when the broker is down: the outbox row is already saved and beat
-# will dispatch it later, so a request never hangs waiting for Redis.
+# Requests never wait for the broker: reminders are outbox rows, and the "kick" that asks a worker to
+# dispatch at once uses its own one-try connection (portal.services.kick_dispatcher).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -223,6 +224,9 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="portal.sms.log_only")
 # then drop the old key.
 _dev_key = "ZGV2LW9ubHktbnVhbnhpbi1rZXktMDEyMzQ1Njc4OWE="
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_dev_key] if DEBUG or TESTING else [])
+# Key of the keyed hashes used to find equal values (ID numbers) without decrypting. Never rotate it
+# without rebuilding the indexes; by default derived from SECRET_KEY.
+BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")
 if not FIELD_ENCRYPTION_KEYS:
     raise environ.ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS (see README) when DEBUG is off.")
 

@@ -1,0 +1,394 @@
+"""The outbox: reminders are scheduled once, sent once (also by concurrent dispatchers), retried with
+backoff while a channel is down, and given up after REMINDER_MAX_ATTEMPTS.
+
+Real PostgreSQL throughout; only SMTP (a tiny fake server on a real socket, or Django's locmem
+outbox) and the SMS gateway (a callable named by settings.SMS_BACKEND) are fakes.
+"""
+
+import email
+import email.policy
+import socket
+import socketserver
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+
+from portal.models import Notification, Reminder
+from portal.services import DomainError, notify, reminder_cancel, reminder_schedule, reminders_dispatch_due
+from portal.tasks import dispatch_due_reminders
+from portal.tests.factories import StudentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:咨询预约\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+
+# --- fakes ----------------------------------------------------------------------------------------
+
+SENT_SMS: list[tuple[str, str]] = []
+
+
+def fake_sms(phone: str, text: str) -> None:
+    """The SMS gateway of these tests (settings.SMS_BACKEND points here)."""
+    SENT_SMS.append((phone, text))
+
+
+def free_port() -> int:
+    """A port nothing listens on (yet)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib: greeting, EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT."""
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode("ascii") + b"\r\n")
+
+    def handle(self) -> None:
+        self.reply("220 fake-smtp ESMTP")
+        while line := self.rfile.readline():
+            verb = line.decode("ascii", "replace").strip().split(" ", 1)[0].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250 fake-smtp")
+            elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
+                self.reply("250 OK")
+            elif verb == "DATA":
+                self.reply("354 end with <CRLF>.<CRLF>")
+                lines = []
+                while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                    lines.append(data[1:] if data.startswith(b"..") else data)  # undo dot-stuffing
+                self.server.messages.append(b"".join(lines))
+                self.reply("250 queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("502 not implemented")
+
+
+class _FakeSMTPServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _SMTPHandler)
+        self.messages: list[bytes] = []
+
+
+@contextmanager
+def fake_smtp_server(port: int) -> Iterator[_FakeSMTPServer]:
+    server = _FakeSMTPServer(port)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def smtp_mailers(port: int) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2},
+        }
+    }
+
+
+def schedule(recipient, key: str, *, channel: str = Reminder.Channel.IN_APP, due_in: timedelta = timedelta(0), **kw):
+    return reminder_schedule(
+        recipient=recipient,
+        channel=channel,
+        subject=kw.pop("subject", f"提醒 {key}"),
+        due_at=timezone.now() + due_in,
+        dedupe_key=key,
+        **kw,
+    )
+
+
+# --- scheduling, sending once, cancelling ---------------------------------------------------------
+
+
+def test_scheduling_is_idempotent_by_dedupe_key():
+    user = UserFactory()
+    first = schedule(user, "appt:1:24h", due_in=timedelta(hours=1), body="first")
+    again = schedule(user, "appt:1:24h", due_in=timedelta(hours=5), body="second")
+    assert again.pk == first.pk
+    assert Reminder.objects.filter(dedupe_key="appt:1:24h").count() == 1
+    assert Reminder.objects.get().body == "first"
+
+
+def test_an_unknown_channel_is_refused():
+    with pytest.raises(DomainError):
+        schedule(UserFactory(), "x", channel="pigeon")
+    assert not Reminder.objects.exists()
+
+
+def test_a_due_in_app_reminder_becomes_exactly_one_notification():
+    user = UserFactory()
+    reminder = schedule(user, "case:7:assigned", subject="新个案", body="请查看", url="/cases/7/")
+
+    assert reminders_dispatch_due() == 1
+    assert reminders_dispatch_due() == 0  # a second run finds nothing to send
+
+    notification = Notification.objects.get()
+    assert (notification.recipient, notification.title, notification.body, notification.url) == (
+        user,
+        "新个案",
+        "请查看",
+        "/cases/7/",
+    )
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.SENT
+    assert reminder.attempts == 1
+    assert reminder.sent_at is not None
+
+
+def test_a_future_reminder_waits_until_it_is_due():
+    reminder = schedule(UserFactory(), "appt:2:1h", due_in=timedelta(hours=1))
+
+    assert reminders_dispatch_due() == 0
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == (Reminder.Status.PENDING, 0)
+    assert not Notification.objects.exists()
+
+    with time_machine.travel(reminder.due_at + timedelta(seconds=1)):
+        assert reminders_dispatch_due() == 1
+    assert Notification.objects.count() == 1
+
+
+def test_a_cancelled_reminder_is_never_sent():
+    user = UserFactory()
+    schedule(user, "appt:3:24h")
+    assert reminder_cancel(dedupe_key="appt:3:24h") is True
+    assert reminder_cancel(dedupe_key="appt:3:24h") is False  # already cancelled
+    assert reminder_cancel(dedupe_key="no-such-key") is False
+
+    assert reminders_dispatch_due() == 0
+    assert Reminder.objects.get().status == Reminder.Status.CANCELLED
+    assert not Notification.objects.exists()
+
+
+def test_a_sent_reminder_cannot_be_cancelled():
+    schedule(UserFactory(), "appt:4:24h")
+    reminders_dispatch_due()
+    assert reminder_cancel(dedupe_key="appt:4:24h") is False
+    assert Reminder.objects.get().status == Reminder.Status.SENT
+
+
+def test_the_dispatch_task_run_twice_sends_once():
+    schedule(UserFactory(), "task:twice")
+    assert dispatch_due_reminders.apply().get() == 1
+    assert dispatch_due_reminders.apply().get() == 0
+    assert Notification.objects.count() == 1
+
+
+def test_notify_sends_in_app_and_email_once(mailoutbox):
+    user = UserFactory(email="lina@example.edu.cn")
+    for _ in range(2):  # the same event reported twice
+        notify(recipient=user, title="预约已确认", body="周三 14:00", dedupe_key="appt:9:confirmed", email=True)
+
+    assert reminders_dispatch_due() == 2
+    assert reminders_dispatch_due() == 0
+    assert Notification.objects.filter(recipient=user).count() == 1
+    assert [m.to for m in mailoutbox] == [["lina@example.edu.cn"]]
+
+
+# --- channels ----------------------------------------------------------------------------------------
+
+
+def test_email_goes_out_with_its_ics_attachment(mailoutbox, settings):
+    settings.SITE_URL = "https://nuanxin.example.edu.cn"
+    user = UserFactory(email="student@example.edu.cn")
+    schedule(
+        user,
+        "appt:5:invite",
+        channel=Reminder.Channel.EMAIL,
+        subject="咨询预约确认",
+        body="请准时到达。",
+        url="/appointments/5/",
+        attachment=("appointment.ics", ICS, "text/calendar"),
+    )
+
+    assert reminders_dispatch_due() == 1
+    assert reminders_dispatch_due() == 0
+
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["student@example.edu.cn"]
+    assert message.subject == "咨询预约确认"
+    assert message.body == "请准时到达。\n\nhttps://nuanxin.example.edu.cn/appointments/5/"
+    [(name, content, mimetype)] = message.attachments
+    assert (name, content, mimetype) == ("appointment.ics", ICS, "text/calendar")
+    # …and it survives MIME encoding, as a mail client would see it.
+    parsed = email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+    [part] = list(parsed.iter_attachments())
+    assert part.get_filename() == "appointment.ics"
+    assert part.get_content_type() == "text/calendar"
+    assert part.get_content().replace("\r\n", "\n") == ICS.replace("\r\n", "\n")
+
+
+def test_sms_goes_to_the_configured_backend(settings):
+    settings.SMS_BACKEND = f"{__name__}.fake_sms"
+    SENT_SMS.clear()
+    student = StudentFactory(phone="13912345678")
+    schedule(student.user, "appt:6:sms", channel=Reminder.Channel.SMS, subject="明天 9:00 心理咨询")
+
+    assert reminders_dispatch_due() == 1
+    assert reminders_dispatch_due() == 0
+    assert SENT_SMS == [("13912345678", "明天 9:00 心理咨询")]
+
+
+def test_nothing_to_send_to_fails_at_once_without_retrying(settings, mailoutbox):
+    settings.SMS_BACKEND = f"{__name__}.fake_sms"
+    SENT_SMS.clear()
+    no_email = UserFactory(email="")
+    no_phone = UserFactory()  # neither a student nor a staff profile
+    schedule(no_email, "mail:none", channel=Reminder.Channel.EMAIL)
+    schedule(no_phone, "sms:none", channel=Reminder.Channel.SMS)
+
+    assert reminders_dispatch_due() == 0
+    for reminder in Reminder.objects.all():
+        assert reminder.status == Reminder.Status.FAILED
+        assert reminder.attempts == 1
+        assert reminder.last_error.startswith("DomainError: recipient has no")
+    assert mailoutbox == [] and SENT_SMS == []
+
+
+# --- SMTP down, then up -----------------------------------------------------------------------------
+
+
+def test_smtp_down_is_retried_with_backoff_and_sent_when_it_is_back(settings):
+    port = free_port()
+    settings.MAILERS = smtp_mailers(port)
+    user = UserFactory(email="wang@example.edu.cn")
+    reminder = schedule(user, "appt:8:mail", channel=Reminder.Channel.EMAIL, subject="Appointment tomorrow")
+
+    before = timezone.now()
+    assert reminders_dispatch_due() == 0  # nothing listens on the port: connection refused
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.PENDING
+    assert reminder.attempts == 1
+    assert "ConnectionRefusedError" in reminder.last_error
+    assert reminder.next_attempt_at >= before + timedelta(minutes=1)  # first backoff step
+
+    assert reminders_dispatch_due() == 0  # not retried before its time
+    reminder.refresh_from_db()
+    assert reminder.attempts == 1
+
+    with fake_smtp_server(port) as server, time_machine.travel(reminder.next_attempt_at + timedelta(seconds=1)):
+        assert reminders_dispatch_due() == 1
+        assert reminders_dispatch_due() == 0
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts, reminder.last_error) == (Reminder.Status.SENT, 2, "")
+    [raw] = server.messages
+    received = email.message_from_bytes(raw, policy=email.policy.default)
+    assert received["To"] == "wang@example.edu.cn"
+    assert received["Subject"] == "Appointment tomorrow"
+
+
+def test_after_max_attempts_a_reminder_fails_for_good(settings):
+    settings.MAILERS = smtp_mailers(free_port())
+    settings.REMINDER_MAX_ATTEMPTS = 3
+    reminder = schedule(UserFactory(), "appt:10:mail", channel=Reminder.Channel.EMAIL)
+
+    delays = []
+    for attempt in (1, 2, 3):
+        with time_machine.travel(reminder.next_attempt_at + timedelta(seconds=1)):
+            assert reminders_dispatch_due() == 0
+        previous_next = reminder.next_attempt_at
+        reminder.refresh_from_db()
+        assert reminder.attempts == attempt
+        if attempt < 3:
+            assert reminder.status == Reminder.Status.PENDING
+            delays.append(reminder.next_attempt_at - previous_next)
+    assert reminder.status == Reminder.Status.FAILED
+    assert reminder.last_error
+    # Backoff doubles: about 1 then 2 minutes after each attempt.
+    assert timedelta(minutes=1) <= delays[0] < timedelta(minutes=2)
+    assert timedelta(minutes=2) <= delays[1] < timedelta(minutes=3)
+
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        assert reminders_dispatch_due() == 0
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == (Reminder.Status.FAILED, 3)
+
+
+# --- exactly once under concurrency -----------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_dispatchers_send_each_reminder_exactly_once():
+    dispatchers, reminders = 4, 200
+    user = UserFactory()
+    now = timezone.now()
+    # Rows straight into the outbox: this test is about the dispatcher, not about kicking the broker.
+    Reminder.objects.bulk_create(
+        Reminder(
+            recipient=user,
+            channel=Reminder.Channel.IN_APP,
+            subject=f"r{i}",
+            due_at=now,
+            next_attempt_at=now,
+            dedupe_key=f"concurrency:{i}",
+        )
+        for i in range(reminders)
+    )
+    barrier = threading.Barrier(dispatchers)
+    counts: list[int | None] = [None] * dispatchers
+    errors: list[BaseException] = []
+
+    def dispatcher(n: int) -> None:
+        try:
+            connection.ensure_connection()  # each thread has its own connection; open it before the start
+            barrier.wait(timeout=10)
+            counts[n] = reminders_dispatch_due()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatcher, args=(n,)) for n in range(dispatchers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert not errors
+    assert not any(thread.is_alive() for thread in threads)
+    assert sum(counts) == reminders, counts
+    assert Counter(Notification.objects.values_list("title", flat=True)) == {f"r{i}": 1 for i in range(reminders)}
+    assert set(Reminder.objects.values_list("status", "attempts").distinct()) == {(Reminder.Status.SENT, 1)}
+    assert reminders_dispatch_due() == 0
+
+
+def test_email_to_an_address_with_no_login(mailoutbox):
+    reminder_schedule(
+        recipient=None,
+        channel=Reminder.Channel.EMAIL,
+        email_to="lead-cs@example.edu.cn",
+        subject="高风险上报",
+        due_at=timezone.now(),
+        dedupe_key="lead:1",
+    )
+    assert reminders_dispatch_due() == 1
+    assert reminders_dispatch_due() == 0
+    assert [m.to for m in mailoutbox] == [["lead-cs@example.edu.cn"]]
+
+
+@pytest.mark.parametrize("channel", [Reminder.Channel.IN_APP, Reminder.Channel.SMS, Reminder.Channel.EMAIL])
+def test_a_reminder_with_nobody_to_send_to_is_refused(channel):
+    with pytest.raises(DomainError):
+        reminder_schedule(recipient=None, channel=channel, subject="x", due_at=timezone.now(), dedupe_key="nobody")
+    assert not Reminder.objects.exists()
