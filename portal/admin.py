@@ -1,7 +1,16 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from portal import config
+from portal.audit import audit_log
 from portal.models import (
     AuditEvent,
     ClassGroup,
@@ -12,10 +21,12 @@ from portal.models import (
     Notification,
     Reminder,
     RoleAssignment,
+    Setting,
     Staff,
     Student,
     User,
 )
+from portal.roster import RosterUploadForm, roster_import
 
 
 @admin.register(User)
@@ -61,6 +72,50 @@ class StudentAdmin(admin.ModelAdmin):
     list_select_related = ("college", "class_group", "room")
     readonly_fields = ("id_card_masked",)
     inlines = [GuardianInline]
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_roster_view),
+                name="portal_student_import_roster",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_roster_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a roster: the form checks size and presence, `roster_import` does the rest."""
+        if not request.user.has_perm("portal.add_student"):
+            raise PermissionDenied
+        result = None
+        form = RosterUploadForm(request.POST, request.FILES) if request.method == "POST" else RosterUploadForm()
+        if form.is_bound and form.is_valid():
+            upload = form.cleaned_data["file"]
+            dry_run = form.cleaned_data["dry_run"]
+            result = roster_import(actor=request.user, data=upload.read(), filename=upload.name, dry_run=dry_run)
+            if result.ok and dry_run:
+                messages.success(
+                    request,
+                    gettext("%(rows)d rows checked, no errors: %(created)d new students, %(updated)d to update.")
+                    % {"rows": result.rows, "created": result.created, "updated": result.updated},
+                )
+            elif result.ok:
+                messages.success(
+                    request,
+                    gettext(
+                        "Roster imported: %(created)d students created, %(updated)d updated, %(unchanged)d unchanged."
+                    )
+                    % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+                )
+                return redirect("admin:portal_student_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Import roster"),
+            "form": form,
+            "result": result,
+        }
+        return TemplateResponse(request, "admin/portal/student/import_roster.html", context)
 
 
 @admin.register(Staff)
@@ -126,3 +181,33 @@ class HolidayAdmin(admin.ModelAdmin):
     list_display = ("date", "name")
     search_fields = ("name",)
     date_hierarchy = "date"
+
+
+class SettingForm(forms.ModelForm):
+    key = forms.ChoiceField(label=_("key"))
+
+    class Meta:
+        model = Setting
+        fields = ("key", "value")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["key"].choices = [(d.key, f"{d.key} — {d.description}") for d in config.declared()]
+
+
+@admin.register(Setting)
+class SettingAdmin(admin.ModelAdmin):
+    """Values an admin may change; each key, its default and meaning are declared in portal.config."""
+
+    form = SettingForm
+    list_display = ("key", "value", "updated_at")
+    search_fields = ("key",)
+
+    def save_model(self, request: HttpRequest, obj: Setting, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        config.clear_cache()
+        audit_log(actor=request.user, action="setting.changed", obj=obj, changes={"key": obj.key})
+
+    def delete_model(self, request: HttpRequest, obj: Setting) -> None:
+        super().delete_model(request, obj)
+        config.clear_cache()
