@@ -3,6 +3,7 @@
 import contextvars
 import uuid
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
@@ -14,10 +15,13 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.BEHIND_PROXY:
+            forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+            if forwarded:
+                request.META["REMOTE_ADDR"] = forwarded
         request_id = uuid.uuid4().hex
         request.request_id = request_id
         token_id = current_request_id.set(request_id)
-        # Behind a reverse proxy set it to pass the client's address in REMOTE_ADDR (see README).
         token_ip = current_ip.set(request.META.get("REMOTE_ADDR") or None)
         try:
             response = self.get_response(request)
