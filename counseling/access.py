@@ -45,6 +45,11 @@ def may_triage(user: User) -> bool:
     return has_role(user, Role.CENTRE_COUNSELLOR, Role.STATION_COUNSELLOR) or is_admin(user)
 
 
+def is_assessor_only(user: User) -> bool:
+    """Assessment group members who do not triage: their way in is "my cases"."""
+    return has_role(user, Role.ASSESSOR) and not may_triage(user)
+
+
 def may_see_centre_dashboard(user: User) -> bool:
     return has_role(user, Role.CENTRE_COUNSELLOR) or is_admin(user)
 

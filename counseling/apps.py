@@ -10,6 +10,11 @@ class CounselingConfig(AppConfig):
         from counseling import access
         from portal import navigation
 
-        navigation.register(
-            navigation.NavItem(_("Counselling"), "counseling:index", access.may_use_counseling, order=10)
-        )
+        for label, url_name, allowed, order in (
+            (_("Counselling"), "counseling:index", access.may_use_counseling, 10),
+            (_("Triage queue"), "counseling:queue", access.may_triage, 11),
+            (_("Care files"), "counseling:care_list", access.may_triage, 12),
+            (_("Dashboard"), "counseling:dashboard", access.may_triage, 13),
+            (_("My cases"), "counseling:my_cases", access.is_assessor_only, 14),
+        ):
+            navigation.register(navigation.NavItem(label, url_name, allowed, order=order))

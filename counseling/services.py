@@ -14,7 +14,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -168,7 +168,8 @@ def subject_resolve(*, student_no: str = "", name: str = "", class_name: str = "
 # --- Submitting a report ------------------------------------------------------------------------------
 
 
-def _event(case: Case, kind: str, *, actor: User | None, note: str = "", **data: object) -> CaseEvent:
+def _event(case: Case, kind: str, /, *, actor: User | None, note: str = "", **data: object) -> CaseEvent:
+    # Positional-only, so timeline data may carry its own "kind" (an action's kind, for one).
     return CaseEvent.objects.create(case=case, kind=kind, actor=actor, note=note, data=data)
 
 
@@ -223,6 +224,7 @@ def report_submit(
     otherwise it opens a new case in the student's college queue (the centre's when unmatched).
     An anonymous report stores no reporter at all.
     """
+    _lock_idempotency_key(idempotency_key)
     existing = Report.objects.filter(idempotency_key=idempotency_key).select_related("case").first()
     if existing is not None:
         return existing, False
@@ -268,6 +270,14 @@ def report_submit(
     )
     _alert_new_report(case, report, raised_level=raised)
     return report, True
+
+
+def _lock_idempotency_key(key: uuid.UUID) -> None:
+    """A double click sends the form twice at once: the second request waits here until the first commits,
+    then finds its report (without this both pass the check and the second fails on the unique key)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(key.bytes[:8], "big", signed=True)])
 
 
 def _open_case_for(*, student: Student | None, level: int, now: datetime) -> tuple[Case, bool]:
@@ -402,6 +412,8 @@ def case_set_touchpoint(*, actor: User, case: Case, on: date, note: str = "") ->
 @transaction.atomic
 def case_transition(*, actor: User, case: Case, to_status: str, reason: str = "", note: str = "") -> Case:
     """Move the case along Case.TRANSITIONS. Closing needs a reason; reopening goes back to acknowledged."""
+    if to_status not in Case.Status.values:
+        raise DomainError(_("Choose a status from the list."))
     case = _locked(case)
     if to_status not in Case.TRANSITIONS.get(case.status, set()):
         raise DomainError(
@@ -453,6 +465,8 @@ def case_assign_assessors(*, actor: User, case: Case, assessors: list[User]) -> 
     if not assessors or any(a.pk not in allowed for a in assessors):
         raise DomainError(_("Choose members of the crisis assessment group."))
     case = _locked(case)
+    if not case.is_open:
+        raise DomainError(_("The case is closed."))
     case.assessors.set(assessors)
     _event(case, CaseEvent.Kind.ASSESSORS, actor=actor, assessors=[a.pk for a in assessors])
     audit_log(actor=actor, action="case.assessors_assigned", obj=case, changes={"assessors": [a.pk for a in assessors]})
@@ -492,6 +506,8 @@ def reporter_question_ask(*, actor: User, report: Report, question: str) -> Repo
         raise DomainError(_("The question is empty."))
     if len(question) > 2000:
         raise DomainError(_("A question is limited to 2,000 characters."))
+    if not _locked(report.case).is_open:
+        raise DomainError(_("The case is closed."))
     asked = ReporterQuestion.objects.create(report=report, asked_by=actor, question=question)
     _event(report.case, CaseEvent.Kind.QUESTION, actor=actor, question=asked.pk)
     audit_log(actor=actor, action="case.reporter_asked", obj=report.case)
@@ -646,9 +662,9 @@ def care_level_override_set(*, actor: User, student: Student, level: int | None,
     if level is not None and level not in Level.values:
         raise DomainError(_("Levels go from 1 to 4."))
     now = timezone.now()
-    CareLevelOverride.objects.select_for_update().filter(student=student, cleared_at__isnull=True).update(
-        cleared_at=now
-    )
+    # Lock the student row so two overrides at once queue up instead of racing the unique index.
+    Student.objects.select_for_update().filter(pk=student.pk).first()
+    CareLevelOverride.objects.filter(student=student, cleared_at__isnull=True).update(cleared_at=now)
     row = CareLevelOverride.objects.create(
         student=student, level=level, reason=reason.strip(), set_by=actor, set_at=now
     )
@@ -723,21 +739,26 @@ def escalate_overdue_acknowledgements(*, now: datetime | None = None) -> int:
             ).update(escalation_stage=stage)
             if not claimed:
                 continue
-            if stage == 1:
-                recipients = {u.pk: u for u in station_heads(case.college_id)}
-                recipients.update({u.pk: u for u in centre_on_call()})
-            else:
-                recipients = {u.pk: u for u in centre_directors()}
             title = _("Not acknowledged in time: level %(level)s report") % {"level": case.level}
-            for user in recipients.values():
-                notify(
-                    recipient=user,
-                    title=title,
-                    url=_case_url(case),
-                    email=True,
-                    dedupe_key=f"crisis:case:{case.pk}:ack-escalation:{stage}:{user.pk}",
+            # A scan that runs late (beat was down) may jump straight to stage 2: the station head and
+            # the on-call counsellor must still be told, so every stage not yet sent goes out now.
+            for step in range(case.escalation_stage + 1, stage + 1):
+                if step == 1:
+                    recipients = {u.pk: u for u in station_heads(case.college_id)}
+                    recipients.update({u.pk: u for u in centre_on_call()})
+                else:
+                    recipients = {u.pk: u for u in centre_directors()}
+                for user in recipients.values():
+                    notify(
+                        recipient=user,
+                        title=title,
+                        url=_case_url(case),
+                        email=True,
+                        dedupe_key=f"crisis:case:{case.pk}:ack-escalation:{step}:{user.pk}",
+                    )
+                _event(
+                    case, CaseEvent.Kind.ESCALATION, actor=None, stage=step, why="ack_overdue", to=sorted(recipients)
                 )
-            _event(case, CaseEvent.Kind.ESCALATION, actor=None, stage=stage, why="ack_overdue", to=sorted(recipients))
             sent += 1
     return sent
 
@@ -804,7 +825,7 @@ def remind_missing_zero_reports(*, today: date | None = None) -> int:
         return 0
     filed = ZeroReport.objects.filter(month=month).values("class_group_id")
     committee = (
-        RoleAssignment.objects.current()
+        RoleAssignment.objects.current(today)
         .filter(role=Role.CLASS_COMMITTEE, class_group__isnull=False)
         .exclude(class_group_id__in=filed)
         .select_related("user", "class_group")
