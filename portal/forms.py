@@ -20,6 +20,7 @@ class StudentSearchForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "row g-2 align-items-end"
+        self.helper.wrapper_class = "col-sm-6 col-lg-3"
         self.helper.field_class = ""
         self.helper.add_input(Submit("", _("Search"), css_class="btn-primary"))
 

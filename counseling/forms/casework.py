@@ -72,6 +72,7 @@ class QueueFilterForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "row g-2 align-items-end"
+        self.helper.wrapper_class = "col-sm-6 col-lg-3"
         self.helper.add_input(Submit("", _("Filter"), css_class="btn-primary"))
 
 
@@ -86,6 +87,7 @@ class CareListFilterForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "row g-2 align-items-end"
+        self.helper.wrapper_class = "col-sm-6 col-lg-3"
         self.helper.add_input(Submit("", _("Search"), css_class="btn-primary"))
 
 
