@@ -233,7 +233,7 @@ def test_htmx_override_errors_return_the_form_partial(world, client_for):
 
 def test_later_issues_can_add_sections_to_the_file(world, client_for, monkeypatch):
     sections = [lambda student: {"title": "筛查结果", "template": "counseling/partials/care_level.html", "context": {}}]
-    monkeypatch.setattr(selectors, "care_file_sections", sections)
+    monkeypatch.setattr("counseling.selectors.crisis.care_file_sections", sections)
     response = client_for(world["counselor"]).get(reverse("counseling:care_file", args=[world.student_a.pk]))
     assert response.status_code == 200 and "筛查结果" in response.content.decode()
 
