@@ -1,5 +1,6 @@
 from django.urls import path
 
+from counseling import urls_activities, urls_appointments, urls_screening
 from counseling.views import casework, oversight, reporting
 
 app_name = "counseling"
@@ -36,4 +37,7 @@ urlpatterns = [
     path("dashboard/", oversight.dashboard, name="dashboard"),
     path("zero-report/", oversight.zero_report, name="zero_report"),
     path("zero-reports/", oversight.zero_reports, name="zero_reports"),
+    *urls_appointments.urlpatterns,
+    *urls_screening.urlpatterns,
+    *urls_activities.urlpatterns,
 ]

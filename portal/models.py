@@ -172,6 +172,7 @@ class Staff(models.Model):
         College, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff", verbose_name=_("college")
     )
     unit = models.CharField(_("unit"), max_length=100, blank=True, help_text=_("Office or centre, if not a college."))
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
 
     class Meta:

@@ -291,6 +291,16 @@ else
     export PLAYWRIGHT_CHROMIUM_EXECUTABLE=/usr/bin/chromium
 fi
 
+# The translation test extracts messages with GNU gettext's xgettext.
+if ! command -v xgettext >/dev/null 2>&1; then
+    if is_root; then
+        apt_install gettext
+    else
+        die "GNU gettext is missing (the translation test needs xgettext). Install it with:
+       sudo apt-get update && sudo apt-get install -y gettext"
+    fi
+fi
+
 # The test environment. DEBUG=0 so tests see production-like settings; SECURE_SSL_REDIRECT=0 or
 # every test-client request would get a 301 to https.
 export NUANXIN_TESTING=1

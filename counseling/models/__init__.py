@@ -1,5 +1,23 @@
 """Counselling models, one module per area: crisis (reports, cases, care files), and later areas."""
 
+from counseling.models.activities import (  # noqa: F401
+    ArticleRead,
+    Event,
+    EventSignup,
+    JournalArticle,
+    JournalImage,
+    JournalIssue,
+)
+from counseling.models.appointments import (  # noqa: F401
+    AvailabilityTemplate,
+    BlockedDay,
+    Booking,
+    BookingRestriction,
+    Mode,
+    SessionNote,
+    Slot,
+    WaitlistEntry,
+)
 from counseling.models.crisis import (  # noqa: F401
     NARRATIVE_MAX,
     Assessment,
@@ -14,3 +32,4 @@ from counseling.models.crisis import (  # noqa: F401
     Sign,
     ZeroReport,
 )
+from counseling.models.screening import Instrument, Invitation, ScreeningCampaign, ScreeningResult  # noqa: F401

@@ -167,6 +167,12 @@ class Report(models.Model):
         related_name="crisis_reports",
         verbose_name=_("reporter"),
     )
+
+    class Source(models.TextChoices):
+        PERSON = "person", _("a person")
+        SCREENING = "screening", _("a screening result")
+
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.PERSON)
     anonymous = models.BooleanField(_("anonymous"), default=False)
     # sha256 of the receipt code: the code itself is shown once and never stored.
     receipt_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)

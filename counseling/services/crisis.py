@@ -272,6 +272,53 @@ def report_submit(
     return report, True
 
 
+@transaction.atomic
+def report_raise_from_screening(
+    *, student: Student, level: int, summary: str, idempotency_key: uuid.UUID
+) -> Report | None:
+    """A screening result's safety rule raises a concern report in the student's name (DOMAIN §2.4).
+
+    Level 3 (PHQ-9 item 9 > 0) is always raised: it joins an open case and lifts it to level 3.
+    Level 2 (a score of 10 or more) is raised only when the student has no open case.
+    Returns the report, or None when nothing was raised. Idempotent by key.
+    """
+    if level not in (Level.KEY, Level.HIGH):
+        raise DomainError("screening raises level 2 or 3 reports only")
+    _lock_idempotency_key(idempotency_key)
+    existing = Report.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    if level == Level.KEY and Case.objects.filter(student=student, status__in=Case.OPEN_STATUSES).exists():
+        return None
+    now = timezone.now()
+    case, case_created = _open_case_for(student=student, level=level, now=now)
+    report = Report.objects.create(
+        case=case,
+        reporter=None,
+        anonymous=False,
+        source=Report.Source.SCREENING,
+        relation=Relation.SELF,
+        subject_given=student.student_no,
+        signs=[Sign.SUICIDE_TALK] if level == Level.HIGH else [Sign.MOOD],
+        narrative=summary,
+        when_where="",
+        in_danger=False,
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    if case_created:
+        _event(case, CaseEvent.Kind.CREATED, actor=None, level=level, report=report.pk, source="screening")
+    else:
+        _event(case, CaseEvent.Kind.REPORT, actor=None, report=report.pk, source="screening")
+        if level > case.level:
+            _raise_level(case, level, actor=None, reason_code="screening")
+    audit_log(
+        actor=None, action="crisis_report.raised_by_screening", obj=report, changes={"case": case.pk, "level": level}
+    )
+    _alert_new_report(case, report, raised_level=not case_created)
+    return report
+
+
 def _lock_idempotency_key(key: uuid.UUID) -> None:
     """A double click sends the form twice at once: the second request waits here until the first commits,
     then finds its report (without this both pass the check and the second fails on the unique key)."""

@@ -1,0 +1,3 @@
+"""URLs of the activities area, included by counseling/urls.py (namespace "counseling")."""
+
+urlpatterns: list = []
