@@ -102,3 +102,11 @@ def _fresh_config_cache():
     config.clear_cache()
     yield
     config.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(request):
+    """Assertions are written against the English source strings; tests of the Chinese default set
+    or delete the language cookie themselves (see portal/tests/test_translations.py)."""
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client").cookies["django_language"] = "en"

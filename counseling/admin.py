@@ -125,3 +125,6 @@ class ZeroReportAdmin(admin.ModelAdmin):
     search_fields = ("class_group__name",)
     autocomplete_fields = ("class_group", "filed_by")
     list_select_related = ("class_group", "filed_by")
+
+
+from counseling import admin_activities, admin_appointments, admin_screening  # noqa: E402, F401

@@ -1,3 +1,6 @@
 """Counselling reads, one module per area. `from counseling import selectors` gives every public one."""
 
+from counseling.selectors.activities import *  # noqa: F403
+from counseling.selectors.appointments import *  # noqa: F403
 from counseling.selectors.crisis import *  # noqa: F403
+from counseling.selectors.screening import *  # noqa: F403

@@ -1,4 +1,7 @@
 """Counselling writes, one module per area. `from counseling import services` gives every public one."""
 
+from counseling.services.activities import *  # noqa: F403
+from counseling.services.appointments import *  # noqa: F403
 from counseling.services.crisis import *  # noqa: F403
+from counseling.services.screening import *  # noqa: F403
 from portal.services import DomainError  # noqa: F401

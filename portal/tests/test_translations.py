@@ -64,6 +64,7 @@ def test_the_catalogue_holds_every_string_in_the_code(tmp_path):
 
 def test_pages_come_out_in_chinese_by_default(client, world, client_for):
     client = client_for(world["station"])
+    del client.cookies["django_language"]
     body = client.get("/counseling/queue/").content.decode()
     assert "研判队列" in body
     client.cookies["django_language"] = "en"

@@ -1,0 +1,1 @@
+"""access of the activities area (being written)."""

@@ -1,0 +1,1 @@
+"""access of the appointments area (being written)."""

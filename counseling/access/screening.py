@@ -1,0 +1,1 @@
+"""access of the screening area (being written)."""

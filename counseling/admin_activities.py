@@ -1,0 +1,1 @@
+"""Admin of the activities area, imported by counseling/admin.py."""

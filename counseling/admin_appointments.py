@@ -1,0 +1,1 @@
+"""Admin of the appointments area, imported by counseling/admin.py."""

@@ -1,0 +1,1 @@
+"""Admin of the screening area, imported by counseling/admin.py."""

@@ -1,0 +1,1 @@
+"""demo of the activities area (being written)."""

@@ -1,0 +1,1 @@
+"""demo of the appointments area (being written)."""

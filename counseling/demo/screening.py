@@ -1,0 +1,1 @@
+"""demo of the screening area (being written)."""

@@ -1,0 +1,1 @@
+"""selectors of the appointments area (being written)."""

@@ -1,0 +1,1 @@
+"""services of the appointments area (being written)."""

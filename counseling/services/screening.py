@@ -1,0 +1,1 @@
+"""services of the screening area (being written)."""
