@@ -1,6 +1,12 @@
 from django.urls import path
 
-from aid import views
+from aid import urls_funds, urls_identification, urls_support
+from aid.views import core
 
 app_name = "aid"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", core.index, name="index"),
+    *urls_identification.urlpatterns,
+    *urls_funds.urlpatterns,
+    *urls_support.urlpatterns,
+]

@@ -76,6 +76,7 @@ class Case(models.Model):
         REFERRED_OUT = "referred_out", _("referred to outside care")
         LEFT_SCHOOL = "left_school", _("student left school")
         DUPLICATE = "duplicate", _("duplicate of another case")
+        DECLINED = "declined", _("student declined support")
         OTHER = "other", _("other")
 
     # Null until the centre matches an unmatched report (the subject as typed is on the report).
@@ -171,8 +172,9 @@ class Report(models.Model):
     class Source(models.TextChoices):
         PERSON = "person", _("a person")
         SCREENING = "screening", _("a screening result")
+        AID_REFERRAL = "aid_referral", _("a referral from the aid office")
 
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.PERSON)
+    source = models.CharField(_("source"), max_length=15, choices=Source.choices, default=Source.PERSON)
     anonymous = models.BooleanField(_("anonymous"), default=False)
     # sha256 of the receipt code: the code itself is shown once and never stored.
     receipt_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)

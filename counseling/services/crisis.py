@@ -319,6 +319,55 @@ def report_raise_from_screening(
     return report
 
 
+@transaction.atomic
+def referral_from_aid(*, actor: User, student: Student, note: str, idempotency_key: uuid.UUID) -> Report:
+    """Psychological aid (心理援助) of a five-aid case: the aid office refers a student to their station.
+
+    The referral is a level-1 concern report; the aid office later learns only referred / engaged /
+    declined (referral_status), never anything the counsellors record.
+    """
+    note = note.strip()
+    if not note:
+        raise DomainError(_("Say briefly why you refer the student."))
+    if len(note) > 2000:
+        raise DomainError(_("A referral note is limited to 2,000 characters."))
+    _lock_idempotency_key(idempotency_key)
+    existing = Report.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    case, case_created = _open_case_for(student=student, level=Level.GENERAL, now=now)
+    report = Report.objects.create(
+        case=case,
+        reporter=actor,
+        anonymous=False,
+        source=Report.Source.AID_REFERRAL,
+        relation=Relation.STAFF,
+        subject_given=student.student_no,
+        signs=[Sign.OTHER],
+        narrative=note,
+        when_where="",
+        in_danger=False,
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    kind = CaseEvent.Kind.CREATED if case_created else CaseEvent.Kind.REPORT
+    _event(case, kind, actor=None, level=case.level, report=report.pk, source="aid_referral")
+    audit_log(actor=actor, action="crisis_report.aid_referral", obj=report, changes={"case": case.pk})
+    _alert_new_report(case, report, raised_level=False)
+    return report
+
+
+def referral_status(report_id: int) -> str:
+    """What the aid office may know of its referral: "referred", "engaged" or "declined"."""
+    case = Case.objects.filter(reports__pk=report_id).only("status", "close_reason").first()
+    if case is None or case.status == Case.Status.NEW:
+        return "referred"
+    if case.status == Case.Status.CLOSED and case.close_reason == Case.CloseReason.DECLINED:
+        return "declined"
+    return "engaged"
+
+
 def _lock_idempotency_key(key: uuid.UUID) -> None:
     """A double click sends the form twice at once: the second request waits here until the first commits,
     then finds its report (without this both pass the check and the second fails on the unique key)."""

@@ -1,3 +1,5 @@
+"""The aid home page: what each role can do here."""
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse

@@ -1,0 +1,1 @@
+"""access of the funds area (being written)."""

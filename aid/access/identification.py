@@ -1,0 +1,1 @@
+"""access of the identification area (being written)."""

@@ -1,0 +1,1 @@
+"""access of the support area (being written)."""

@@ -1,0 +1,1 @@
+"""forms of the identification area (being written)."""

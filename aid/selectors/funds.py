@@ -1,0 +1,1 @@
+"""selectors of the funds area (being written)."""

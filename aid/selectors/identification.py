@@ -1,0 +1,1 @@
+"""selectors of the identification area (being written)."""

@@ -1,0 +1,1 @@
+"""services of the funds area (being written)."""

@@ -1,0 +1,1 @@
+"""services of the support area (being written)."""

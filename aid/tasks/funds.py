@@ -1,0 +1,1 @@
+"""funds tasks (being written)."""

@@ -1,0 +1,1 @@
+"""identification tasks (being written)."""

@@ -1,0 +1,1 @@
+"""support tasks (being written)."""

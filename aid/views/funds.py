@@ -1,0 +1,1 @@
+"""views of the funds area (being written)."""

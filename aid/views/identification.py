@@ -1,0 +1,1 @@
+"""views of the identification area (being written)."""
