@@ -12,6 +12,8 @@ class CounselingConfig(AppConfig):
 
         for label, url_name, allowed, order in (
             (_("Counselling"), "counseling:index", access.may_use_counseling, 10),
+            (_("Book counselling"), "counseling:slots", access.may_book, 10),
+            (_("Agenda"), "counseling:agenda", access.may_see_agenda, 11),
             (_("Triage queue"), "counseling:queue", access.may_triage, 11),
             (_("Care files"), "counseling:care_list", access.may_triage, 12),
             (_("Dashboard"), "counseling:dashboard", access.may_triage, 13),

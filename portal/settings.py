@@ -188,16 +188,26 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-reminders": {"task": "portal.tasks.dispatch_due_reminders", "schedule": 60.0},
     "escalate-overdue-acknowledgements": {
-        "task": "counseling.tasks.escalate_overdue_acknowledgements",
+        "task": "counseling.tasks.crisis.escalate_overdue_acknowledgements",
         "schedule": 60.0,
     },
     "remind-overdue-touchpoints": {
-        "task": "counseling.tasks.remind_overdue_touchpoints",
+        "task": "counseling.tasks.crisis.remind_overdue_touchpoints",
         "schedule": crontab(minute=5, hour="8,14"),
     },
     "remind-missing-zero-reports": {
-        "task": "counseling.tasks.remind_missing_zero_reports",
+        "task": "counseling.tasks.crisis.remind_missing_zero_reports",
         "schedule": crontab(minute=0, hour=9),
+    },
+    "appointments-generate-slots": {
+        "task": "counseling.tasks.appointments.appointments_generate_slots",
+        "schedule": crontab(minute=10, hour=2),
+    },
+    # Ended bookings → awaiting outcome, waitlist offers expire and move on.
+    "appointments-sweep": {"task": "counseling.tasks.appointments.appointments_sweep", "schedule": 300.0},
+    "appointments-send-agendas": {
+        "task": "counseling.tasks.appointments.appointments_send_agendas",
+        "schedule": crontab(minute=30, hour=7),
     },
 }
 

@@ -240,3 +240,16 @@ def test_a_worker_answers_ping_and_dispatches_what_a_commit_kicked(test_broker):
     reminder = Reminder.objects.get(dedupe_key="worker:1")
     assert (reminder.status, reminder.attempts) == (Reminder.Status.SENT, 1)
     assert test_broker.llen(QUEUE) == 0
+
+
+def test_every_beat_entry_names_a_registered_task():
+    """A renamed or moved task would make beat send messages no worker understands."""
+    from django.conf import settings
+
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+    unknown = {
+        name: entry["task"] for name, entry in settings.CELERY_BEAT_SCHEDULE.items() if entry["task"] not in app.tasks
+    }
+    assert unknown == {}
