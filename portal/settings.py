@@ -205,6 +205,22 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Ended bookings → awaiting outcome, waitlist offers expire and move on.
     "appointments-sweep": {"task": "counseling.tasks.appointments.appointments_sweep", "schedule": 300.0},
+    "aid-identification-expire": {
+        "task": "aid.tasks.identification.identification_expire_ended_years",
+        "schedule": crontab(minute=10, hour=1),
+    },
+    "aid-identification-window": {
+        "task": "aid.tasks.identification.identification_remind_window",
+        "schedule": crontab(minute=0, hour=9),
+    },
+    "aid-identification-overdue-reviews": {
+        "task": "aid.tasks.identification.identification_remind_overdue_reviews",
+        "schedule": crontab(minute=30, hour=8),
+    },
+    "aid-identification-notice-ending": {
+        "task": "aid.tasks.identification.identification_remind_notice_ending",
+        "schedule": crontab(minute=0, hour=8),
+    },
     "appointments-send-agendas": {
         "task": "counseling.tasks.appointments.appointments_send_agendas",
         "schedule": crontab(minute=30, hour=7),
