@@ -20,3 +20,14 @@ class CounselingConfig(AppConfig):
             (_("My cases"), "counseling:my_cases", access.is_assessor_only, 14),
         ):
             navigation.register(navigation.NavItem(label, url_name, allowed, order=order))
+        navigation.register_home_panel(_screening_campaign_panel)
+
+
+def _screening_campaign_panel(user):
+    """Students of a year with an open screening campaign see it first on the portal home."""
+    from counseling.selectors.screening import open_campaigns_for
+
+    campaigns = open_campaigns_for(getattr(user, "student", None))
+    if not campaigns:
+        return None
+    return {"template": "counseling/screening/partials/campaign_banner.html", "context": {"campaigns": campaigns}}

@@ -32,3 +32,18 @@ def items_for(user: User) -> list[dict[str, str]]:
     if not user.is_authenticated:
         return []
     return [{"label": str(i.label), "url": reverse(i.url_name), "name": i.url_name} for i in _items if i.allowed(user)]
+
+
+# --- Home-page panels: apps add what a user should see first (e.g. an open screening campaign). ---------
+
+HomePanel = Callable[[User], dict | None]  # -> {"template": str, "context": dict} or None
+_panels: list[HomePanel] = []
+
+
+def register_home_panel(panel: HomePanel) -> None:
+    if panel not in _panels:
+        _panels.append(panel)
+
+
+def home_panels_for(user: User) -> list[dict]:
+    return [p for p in (panel(user) for panel in _panels) if p]

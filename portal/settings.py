@@ -221,6 +221,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aid.tasks.identification.identification_remind_notice_ending",
         "schedule": crontab(minute=0, hour=8),
     },
+    "remind-screening-non-completers": {
+        "task": "counseling.tasks.remind_screening_non_completers",
+        "schedule": crontab(minute=30, hour=9),
+    },
     "appointments-send-agendas": {
         "task": "counseling.tasks.appointments.appointments_send_agendas",
         "schedule": crontab(minute=30, hour=7),

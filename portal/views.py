@@ -4,11 +4,12 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import access, selectors, services
+from portal import access, navigation, selectors, services
 from portal.celery import app as celery_app
 from portal.forms import StudentContactForm, StudentSearchForm
 from portal.models import Role
@@ -32,6 +33,11 @@ def home(request: HttpRequest) -> HttpResponse:
             "own_student": own_student,
             "may_list_students": access.may_list_students(user),
             "latest_notifications": selectors.notifications_for(user)[:5],
+            # Panels from other apps, rendered here so each keeps its own template and context.
+            "home_panels": [
+                render_to_string(panel["template"], panel["context"], request)
+                for panel in navigation.home_panels_for(user)
+            ],
         },
     )
 

@@ -1,1 +1,286 @@
-"""selectors of the screening area (being written)."""
+"""Reads of screening, scoped through portal.access. Results are the student's and their counsellors' only.
+
+Importing this module adds the "screening results" section to the care e-file
+(counseling.selectors.crisis.care_file_sections).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from counseling import instruments
+from counseling.access.screening import screening_scope_q
+from counseling.models import Invitation, ScreeningCampaign, ScreeningResult
+from counseling.selectors.crisis import care_file_sections
+from counseling.services.screening import campaign_students_with_progress, positive_results_q
+from portal import access
+from portal.models import Student, User
+
+__all__ = [
+    "campaign_completion",
+    "campaign_for_staff",
+    "campaign_pending_for",
+    "campaign_positives",
+    "campaigns_for_staff",
+    "invitation_for_student",
+    "my_invitations",
+    "my_results",
+    "open_campaigns_for",
+    "result_for_owner",
+    "screening_care_section",
+]
+
+
+def student_of(user: User) -> Student | None:
+    """The signed-in user's own student record, if they are a student."""
+    if not user.is_authenticated:
+        return None
+    return Student.objects.filter(user_id=user.pk).select_related("college", "class_group").first()
+
+
+# --- The student's side --------------------------------------------------------------------------------
+
+
+def my_results(student: Student) -> QuerySet[ScreeningResult]:
+    return ScreeningResult.objects.filter(student=student).select_related("campaign").order_by("-completed_at", "-pk")
+
+
+def result_for_owner(user: User, pk: int) -> ScreeningResult:
+    """One of the user's own results (404 for anyone else's, whoever asks); the read is audited."""
+    qs = ScreeningResult.objects.filter(student__user_id=user.pk).select_related("student", "campaign")
+    return access.get_for_user(user, qs, pk=pk)
+
+
+def my_invitations(student: Student) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(student=student)
+        .select_related("invited_by", "booking", "booking__slot", "result")
+        .order_by("-invited_at", "-pk")
+    )
+
+
+def invitation_for_student(user: User, pk: int) -> Invitation:
+    """An invitation through the access layer: 404 outside the user's scope, audited. Whether the user
+    may answer it (only the invited student) is the view's next question."""
+    qs = Invitation.objects.select_related("student", "student__user", "invited_by", "result", "booking__slot")
+    return access.get_for_user(user, qs, pk=pk)
+
+
+@dataclass
+class CampaignTodo:
+    """An open campaign as one student sees it: what is still to do."""
+
+    campaign: ScreeningCampaign
+    pending: list[instruments.InstrumentSpec] = field(default_factory=list)
+    done: list[instruments.InstrumentSpec] = field(default_factory=list)
+
+    @property
+    def completed(self) -> bool:
+        return not self.pending
+
+
+def open_campaigns_for(student: Student | None, *, today: date | None = None) -> list[CampaignTodo]:
+    """Open campaigns of the student's enrolment year, with the questionnaires still to answer.
+
+    Two queries whatever the number of campaigns. For the portal home and the counselling home: include
+    "counseling/screening/partials/campaign_banner.html" with campaigns=<this list>.
+    """
+    if student is None:
+        return []
+    today = today or timezone.localdate()
+    campaigns = list(
+        ScreeningCampaign.objects.filter(
+            enrolment_year=student.enrolment_year, opens_on__lte=today, closes_on__gte=today
+        ).order_by("closes_on", "pk")
+    )
+    if not campaigns or student.status != Student.Status.ENROLLED:
+        return []
+    done = set(
+        ScreeningResult.objects.filter(student=student, campaign__in=campaigns).values_list("campaign_id", "instrument")
+    )
+    todos = []
+    for campaign in campaigns:
+        todo = CampaignTodo(campaign)
+        for code in campaign.instruments:
+            if code in instruments.INSTRUMENTS:
+                (todo.done if (campaign.pk, code) in done else todo.pending).append(instruments.spec(code))
+        todos.append(todo)
+    return todos
+
+
+def campaign_pending_for(student: Student | None, instrument: str) -> ScreeningCampaign | None:
+    """The open campaign this answer counts for: the first one that includes the instrument and that the
+    student has not answered it for yet (so a self-screening during a campaign counts towards it)."""
+    for todo in open_campaigns_for(student):
+        if any(s.code == instrument for s in todo.pending):
+            return todo.campaign
+    return None
+
+
+# --- Staff: campaigns -----------------------------------------------------------------------------------
+
+
+def campaigns_for_staff(user: User) -> QuerySet[ScreeningCampaign]:
+    """Every campaign (they are school-wide); what a station sees inside one is its college's part."""
+    if screening_scope_q(user) is None:
+        return ScreeningCampaign.objects.none()
+    return ScreeningCampaign.objects.select_related("created_by").order_by("-opens_on", "-pk")
+
+
+def campaign_for_staff(user: User, pk: int) -> ScreeningCampaign:
+    campaign = campaigns_for_staff(user).filter(pk=pk).first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def _scoped_students(user: User, campaign: ScreeningCampaign) -> QuerySet[Student]:
+    q = screening_scope_q(user)
+    qs = campaign_students_with_progress(campaign)
+    if q is None:
+        return qs.none()
+    return qs.filter(q) if q else qs
+
+
+def campaign_completion(user: User, campaign: ScreeningCampaign) -> dict:
+    """Completion per class and per college within the user's scope, from one grouped query.
+
+    A student has completed the campaign when they answered every one of its questionnaires in it.
+    """
+    needed = len(set(campaign.instruments))
+    rows = list(
+        _scoped_students(user, campaign)
+        .values("college_id", "college__code", "college__name", "class_group_id", "class_group__name")
+        .annotate(
+            total=Count("pk"),
+            completed=Count("pk", filter=Q(instruments_done__gte=needed)),
+            started=Count("pk", filter=Q(instruments_done__gte=1)),
+        )
+        .order_by("college__code", "class_group__name")
+    )
+    colleges: dict[int, dict] = {}
+    classes = []
+    for row in rows:
+        entry = {
+            "college": row["college__name"],
+            "class_name": row["class_group__name"],
+            "total": row["total"],
+            "completed": row["completed"],
+            "started": row["started"],
+            "percent": round(100 * row["completed"] / row["total"]) if row["total"] else 0,
+        }
+        classes.append(entry)
+        college = colleges.setdefault(
+            row["college_id"], {"college": row["college__name"], "total": 0, "completed": 0, "started": 0}
+        )
+        for key in ("total", "completed", "started"):
+            college[key] += row[key]
+    for college in colleges.values():
+        college["percent"] = round(100 * college["completed"] / college["total"]) if college["total"] else 0
+    total = sum(c["total"] for c in classes)
+    completed = sum(c["completed"] for c in classes)
+    return {
+        "classes": classes,
+        "colleges": list(colleges.values()),
+        "total": total,
+        "completed": completed,
+        "percent": round(100 * completed / total) if total else 0,
+        "chart": {
+            "labels": [c["class_name"] for c in classes],
+            "completed": [c["completed"] for c in classes],
+            "remaining": [c["total"] - c["completed"] for c in classes],
+            "completedName": str(_("completed")),
+            "remainingName": str(_("not yet")),
+        },
+    }
+
+
+@dataclass
+class PositiveRow:
+    """One student with a positive screen in a campaign: their positive results and invitation state."""
+
+    student: Student
+    results: list[ScreeningResult]
+    latest_invitation: Invitation | None
+
+    @property
+    def item9(self) -> bool:
+        return any(instruments.item9(r.instrument, r.answers) > 0 for r in self.results)
+
+    @property
+    def top_total(self) -> int:
+        return max(r.total for r in self.results)
+
+    @property
+    def invite_result(self) -> ScreeningResult:
+        """The result an invitation refers to: item 9 first, then the highest total."""
+        return sorted(self.results, key=lambda r: (instruments.item9(r.instrument, r.answers) > 0, r.total))[-1]
+
+    @property
+    def may_invite(self) -> bool:
+        return self.latest_invitation is None or self.latest_invitation.status != Invitation.Status.INVITED
+
+
+def campaign_positives(user: User, campaign: ScreeningCampaign) -> list[PositiveRow]:
+    """Students with a positive screen in the campaign, within the user's scope: item 9 first, then the
+    highest score. Two queries whatever the number of rows."""
+    results = list(
+        access.visible(user, ScreeningResult)
+        .filter(campaign=campaign)
+        .filter(positive_results_q())
+        .select_related("student", "student__college", "student__class_group")
+        .annotate(case_id=F("raised_report__case_id"))
+        .order_by("student_id", "instrument", "-completed_at")
+    )
+    by_student: dict[int, PositiveRow] = {}
+    for result in results:
+        row = by_student.setdefault(result.student_id, PositiveRow(result.student, [], None))
+        row.results.append(result)
+    latest = Invitation.objects.filter(student_id__in=list(by_student)).order_by("student_id", "-invited_at", "-pk")
+    for invitation in latest.only("pk", "student_id", "status", "invited_at", "responded_at", "booking_id"):
+        row = by_student[invitation.student_id]
+        if row.latest_invitation is None:
+            row.latest_invitation = invitation
+    return sorted(by_student.values(), key=lambda r: (not r.item9, -r.top_total, r.student.student_no))
+
+
+# --- The care e-file section ----------------------------------------------------------------------------
+
+
+def screening_care_section(student: Student) -> dict | None:
+    """The student's screening results and invitations in their care e-file (opened by the centre or the
+    student's own station only: the care file view has checked that and audited the read)."""
+    results = list(
+        ScreeningResult.objects.filter(student=student)
+        .select_related("campaign")
+        .annotate(case_id=F("raised_report__case_id"))
+        .order_by("-completed_at", "-pk")
+    )
+    invitations = list(
+        Invitation.objects.filter(student=student)
+        .select_related("invited_by", "booking__slot")
+        .order_by("-invited_at", "-pk")
+    )
+    open_invitation = any(i.status == Invitation.Status.INVITED for i in invitations)
+    for result in results:
+        result.positive = instruments.is_positive(result.instrument, result.total, result.answers)
+        result.item9 = instruments.item9(result.instrument, result.answers)
+    return {
+        "title": _("Screening results"),
+        "template": "counseling/screening/care_results.html",
+        "context": {
+            "results": results,
+            "invitations": invitations,
+            "may_invite": not open_invitation,
+        },
+    }
+
+
+if screening_care_section not in care_file_sections:
+    care_file_sections.append(screening_care_section)

@@ -53,6 +53,12 @@ def index(request: HttpRequest) -> HttpResponse:
             "may_triage": counseling_access.may_triage(user),
             "may_see_dashboard": counseling_access.may_triage(user),
             "may_file_zero_report": counseling_access.may_file_zero_report(user),
+            "may_book": counseling_access.may_book(user),
+            "may_screen": counseling_access.may_screen(user),
+            "may_see_agenda": counseling_access.may_see_agenda(user),
+            "may_manage_availability": counseling_access.may_manage_availability(user),
+            "may_follow_campaigns": counseling_access.may_follow_campaigns(user),
+            "screening_campaigns": selectors.open_campaigns_for(getattr(user, "student", None)),
         },
     )
 
