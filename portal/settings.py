@@ -225,6 +225,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counseling.tasks.remind_screening_non_completers",
         "schedule": crontab(minute=30, hour=9),
     },
+    "aid-remind-overdue-reviews": {
+        "task": "aid.tasks.funds.aid_remind_overdue_reviews",
+        "schedule": crontab(minute=10, hour=8),
+    },
+    "aid-remind-unbatched-payments": {
+        "task": "aid.tasks.funds.aid_remind_unbatched_payments",
+        "schedule": crontab(minute=20, hour=8),
+    },
+    "workstudy-remind-hours-due": {
+        "task": "aid.tasks.workstudy_remind_hours_due",
+        "schedule": crontab(minute=0, hour=9),
+    },
+    "fiveaid-sync-referral-statuses": {
+        "task": "aid.tasks.fiveaid_sync_referral_statuses",
+        "schedule": crontab(minute=15),
+    },
+    "remind-upcoming-events": {"task": "counseling.tasks.remind_upcoming_events", "schedule": crontab(minute=15)},
     "appointments-send-agendas": {
         "task": "counseling.tasks.appointments.appointments_send_agendas",
         "schedule": crontab(minute=30, hour=7),

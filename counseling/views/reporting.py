@@ -59,6 +59,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "may_manage_availability": counseling_access.may_manage_availability(user),
             "may_follow_campaigns": counseling_access.may_follow_campaigns(user),
             "screening_campaigns": selectors.open_campaigns_for(getattr(user, "student", None)),
+            "journal_new_issue": selectors.journal_new_issue_for(user),
+            "may_see_coverage": counseling_access.may_see_coverage(user),
         },
     )
 

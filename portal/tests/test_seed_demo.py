@@ -185,7 +185,8 @@ def test_demo_accounts_sign_in_with_the_demo_password(db, client):
 def test_a_second_run_changes_nothing(seeded, django_assert_max_num_queries):
     before = row_counts()
     started = time.monotonic()
-    with django_assert_max_num_queries(60):
+    # Each app's step checks its own marker rows; a restart of `make run` must stay cheap.
+    with django_assert_max_num_queries(250):
         again = demo.seed_demo()
     assert time.monotonic() - started < 3
     assert again["created"] == {}
