@@ -242,6 +242,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
     },
     "remind-upcoming-events": {"task": "counseling.tasks.remind_upcoming_events", "schedule": crontab(minute=15)},
+    "hiddenaid-pay-due-batches": {
+        "task": "aid.tasks.hiddenaid_pay_due_batches",
+        "schedule": crontab(minute=30, hour=6),
+    },
     "appointments-send-agendas": {
         "task": "counseling.tasks.appointments.appointments_send_agendas",
         "schedule": crontab(minute=30, hour=7),

@@ -50,10 +50,29 @@ class FiveAidCase(models.Model):
 
 
 class FiveAidEntry(models.Model):
-    """Something done under one of the five aids: coaching, a referral, an offer, a mentor, a training…"""
+    """Something done under one of the five aids: coaching, a referral, an offer, a mentor, a training…
+
+    Entries are written for employment help and growth help; money and self-help are derived from
+    awards and work-study, and psychological aid is a referral into counselling (status only).
+    """
+
+    class Kind(models.TextChoices):
+        COACHING = "coaching", _("career coaching")
+        JOB_REFERRAL = "job_referral", _("job referral")
+        OFFER = "offer", _("job offer")
+        MENTOR = "mentor", _("mentor")
+        TRAINING = "training", _("training")
+        ACTIVITY = "activity", _("activity attended")
+        OTHER = "other", _("other")
+
+    KINDS_BY_AID: dict[str, tuple[str, ...]] = {
+        Aid.EMPLOYMENT: (Kind.COACHING, Kind.JOB_REFERRAL, Kind.OFFER, Kind.OTHER),
+        Aid.GROWTH: (Kind.MENTOR, Kind.TRAINING, Kind.ACTIVITY, Kind.OTHER),
+    }
 
     case = models.ForeignKey(FiveAidCase, on_delete=models.CASCADE, related_name="entries")
     aid = models.CharField(_("aid"), max_length=15, choices=Aid.choices)
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices, default=Kind.OTHER)
     title = models.CharField(_("what"), max_length=200)
     on = models.DateField(_("date"), default=timezone.localdate)
     note = models.TextField(_("note"), blank=True)
@@ -125,6 +144,14 @@ class WorkStudyPlacement(models.Model):
         WITHDRAWN = "withdrawn", _("withdrawn")
         ENDED = "ended", _("ended")
 
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.APPLIED: {Status.PLACED, Status.REJECTED, Status.WITHDRAWN},
+        Status.PLACED: {Status.ENDED},
+        Status.WITHDRAWN: {Status.APPLIED},  # applies again
+        Status.REJECTED: set(),
+        Status.ENDED: set(),
+    }
+
     post = models.ForeignKey(WorkStudyPost, on_delete=models.PROTECT, related_name="placements")
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="work_study")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPLIED)
@@ -149,6 +176,14 @@ class Timesheet(models.Model):
         SUBMITTED = "submitted", _("submitted")
         SIGNED_OFF = "signed_off", _("signed off")
         REJECTED = "rejected", _("returned")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.DRAFT: {Status.DRAFT, Status.SUBMITTED},
+        Status.REJECTED: {Status.DRAFT, Status.SUBMITTED},
+        Status.SUBMITTED: {Status.SIGNED_OFF, Status.REJECTED},
+        Status.SIGNED_OFF: set(),
+    }
+    EDITABLE = (Status.DRAFT, Status.REJECTED)
 
     placement = models.ForeignKey(WorkStudyPlacement, on_delete=models.PROTECT, related_name="timesheets")
     month = models.DateField(_("month"))
@@ -180,7 +215,8 @@ class CanteenImport(models.Model):
     month = models.DateField(_("month"))
     filename = models.CharField(max_length=200)
     rows = models.PositiveIntegerField(default=0)
-    imported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # None: imported with `manage.py import_canteen` without --actor.
+    imported_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     imported_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -218,6 +254,8 @@ class HiddenAidBatch(models.Model):
         APPROVED = "approved", _("approved")
         PAID = "paid", _("paid")
 
+    TRANSITIONS: dict[str, set[str]] = {Status.DRAFT: {Status.APPROVED}, Status.APPROVED: {Status.PAID}}
+
     month = models.DateField(_("month"))
     rules = models.JSONField(_("rule used"), default=dict)  # snapshot: per sex min meals, threshold, mode
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -226,6 +264,9 @@ class HiddenAidBatch(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     approved_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
+    # Students may decline until the day before; the daily task pays approved batches on this day.
+    pay_on = models.DateField(_("paid on"), null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-month"]
@@ -244,6 +285,11 @@ class HiddenAidCandidate(models.Model):
         DECLINED = "declined", _("declined by the student")
         RETURNED = "returned", _("returned by the student")
 
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.PROPOSED: {Status.PAID, Status.DECLINED},
+        Status.PAID: {Status.RETURNED},
+    }
+
     batch = models.ForeignKey(HiddenAidBatch, on_delete=models.CASCADE, related_name="candidates")
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
     gender = models.CharField(max_length=1, choices=Gender.choices)
@@ -256,6 +302,7 @@ class HiddenAidCandidate(models.Model):
     changed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
     payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    responded_at = models.DateTimeField(_("declined or returned at"), null=True, blank=True)
 
     class Meta:
         constraints = [

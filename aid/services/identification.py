@@ -739,7 +739,15 @@ def identification_approve(*, actor: User, identification: Identification, tier:
     identification.decided_at = timezone.now()
     _move(identification, S.APPROVED, actor=actor, fields=["tier", "decided_at"])
     _tell_student(identification, _("Decision on your identification: identified"), "approved")
+    _open_support_plan(identification, actor=actor)
     return identification
+
+
+def _open_support_plan(identification: Identification, *, actor: User) -> None:
+    """Every identified student gets a five-aid case (DOMAIN §3), opened in the same transaction."""
+    from aid.services.support import fiveaid_open_for  # the support area builds on this one
+
+    fiveaid_open_for(identification, actor=actor)
 
 
 # --- Appeals, adjustments, revocation, expiry -------------------------------------------------------------
@@ -794,6 +802,8 @@ def appeal_answer(*, actor: User, appeal: Appeal, approve: bool, answer: str, ti
     identification.decided_at = timezone.now()
     _move(identification, target, actor=actor, note=answer, fields=["tier", "decided_at"], action="appeal.answered")
     _tell_student(identification, _("Your appeal has been answered"), f"appeal:{appeal.pk}")
+    if approve:
+        _open_support_plan(identification, actor=actor)
     return appeal
 
 

@@ -82,7 +82,7 @@ def test_a_second_run_adds_nothing(seeded, django_assert_max_num_queries):
     assert seeded["created"]["counseling.case"] == 11
     assert seeded["created"]["counseling.report"] == 11
     before = row_counts()
-    with django_assert_max_num_queries(60):
+    with django_assert_max_num_queries(250):  # every app's step checks its own marker rows
         again = demo.seed_demo()
     assert again["created"] == {}
     assert row_counts() == before

@@ -405,6 +405,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "restrictions": list(selectors.restrictions_visible(user)),
             "outcome_form": OutcomeForm(auto_id=False),
             "now": timezone.now(),
+            "may_manage_availability": appt_access.may_manage_availability(user),
         },
     )
 
