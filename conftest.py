@@ -108,5 +108,10 @@ def _fresh_config_cache():
 def _english_unless_asked(request):
     """Assertions are written against the English source strings; tests of the Chinese default set
     or delete the language cookie themselves (see portal/tests/test_translations.py)."""
+    from django.utils import translation
+
     if "client" in request.fixturenames:
         request.getfixturevalue("client").cookies["django_language"] = "en"
+    # Services called directly (outside a request) write in the active language too.
+    with translation.override("en"):
+        yield

@@ -134,7 +134,8 @@ def reasons(ctx: Context, programme: Programme) -> list[str]:
     found: list[str] = []
     if not programme.active:
         found.append(_("This programme is not open for applications."))
-    if programme.pk in ctx.applications:
+    # A draft (opened on the student's behalf, e.g. after a home visit) is completed by applying.
+    if ctx.applications.get(programme.pk, "draft") != "draft":
         found.append(_("You have already applied for this programme this year."))
     if programme.required_tier:
         needed = TIER_RANK.get(programme.required_tier, 0)

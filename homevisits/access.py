@@ -6,3 +6,206 @@ from portal.models import Role, User
 
 def may_use_homevisits(user: User) -> bool:
     return access.is_admin(user) or access.has_role(user, Role.VISIT_TEAM, Role.AID_OFFICER)
+
+
+def may_open_homevisits_home(user: User) -> bool:
+    """The home-visit home page: trip teams and the office, and staff who keep guardian contact logs or
+    own follow-ups from visits."""
+    return may_use_homevisits(user) or may_use_guardian_log(user)
+
+
+# --- Trips ---------------------------------------------------------------------------------------------
+# Who sees and does what (decided with the lead):
+# - the aid officer (学生资助管理中心) acts as the student affairs office: sees every trip, approves, closes,
+#   sees the year dashboard; admins everything;
+# - home-visit team members see the trips they lead or are members of; anything else is a 404;
+# - the leader (or the office) plans: details, stops, students, expenses, the report; members may add expenses;
+# - guardian contact log of a student: team members on a trip with that student, aid staff in scope (aid
+#   officer: school-wide; aid reviewer: their college) and counselling staff in scope (centre counsellor:
+#   school-wide; station counsellor: their college). Not assessors, not student roles.
+
+from django.db.models import Q  # noqa: E402
+
+from homevisits.models import Expense, GuardianContact, Trip, TripStudent  # noqa: E402
+from portal.access import EVERYTHING, colleges_for, has_role, is_admin  # noqa: E402
+
+mark_sensitive = access.mark_sensitive
+mark_sensitive(GuardianContact)
+
+GUARDIAN_SCHOOL_WIDE = (Role.AID_OFFICER, Role.CENTRE_COUNSELLOR)
+GUARDIAN_COLLEGE = (Role.AID_REVIEWER, Role.STATION_COUNSELLOR)
+
+
+def is_office(user: User) -> bool:
+    """The student affairs office for home visits: the aid officer (and admins)."""
+    return is_admin(user) or has_role(user, Role.AID_OFFICER)
+
+
+def may_create_trip(user: User) -> bool:
+    return is_office(user) or has_role(user, Role.VISIT_TEAM)
+
+
+def may_see_dashboard(user: User) -> bool:
+    return is_office(user)
+
+
+def _my_trip_ids(user: User):
+    return Trip.objects.filter(Q(leader_id=user.pk) | Q(members=user)).values("pk")
+
+
+@access.visibility_rule(Trip)
+def _trips_visible(user: User, action: str) -> Q | None:
+    if has_role(user, Role.AID_OFFICER):
+        return EVERYTHING
+    if has_role(user, Role.VISIT_TEAM):
+        return Q(pk__in=_my_trip_ids(user))
+    return None
+
+
+@access.visibility_rule(TripStudent)
+def _trip_students_visible(user: User, action: str) -> Q | None:
+    q = _trips_visible(user, action)
+    return q if q is None or not q else Q(trip_id__in=_my_trip_ids(user))
+
+
+@access.visibility_rule(Expense)
+def _expenses_visible(user: User, action: str) -> Q | None:
+    return _trip_students_visible(user, action)
+
+
+def is_leader(user: User, trip: Trip) -> bool:
+    return trip.leader_id == user.pk
+
+
+def is_member(user: User, trip: Trip) -> bool:
+    return is_leader(user, trip) or trip.members.filter(pk=user.pk).exists()
+
+
+@access.permission_rule(Trip, "plan", "submit_report", "depart", "return")
+def _trip_planners(user: User, trip: Trip) -> bool:
+    return has_role(user, Role.AID_OFFICER) or is_leader(user, trip)
+
+
+@access.permission_rule(Trip, "approve", "close")
+def _trip_office(user: User, trip: Trip) -> bool:
+    return has_role(user, Role.AID_OFFICER)
+
+
+@access.permission_rule(Trip, "add_expense")
+def _trip_spenders(user: User, trip: Trip) -> bool:
+    return has_role(user, Role.AID_OFFICER) or is_member(user, trip)
+
+
+TRANSITION_ACTIONS: dict[str, str] = {
+    Trip.Status.APPROVED: "approve",
+    Trip.Status.PLANNING: "approve",  # sending an approved trip back to planning is the office's call
+    Trip.Status.TRAVELLING: "depart",
+    Trip.Status.REPORTING: "return",
+    Trip.Status.CLOSED: "close",
+}
+
+
+def may_move_trip(user: User, trip: Trip, to_status: str) -> bool:
+    action = TRANSITION_ACTIONS.get(to_status)
+    return action is not None and access.can(user, action, trip)
+
+
+# --- Guardian contacts ------------------------------------------------------------------------------------
+
+
+def guardian_students_q(user: User) -> Q | None:
+    """The students whose guardian contact log this user may read and add to (a Q on Student)."""
+    if not user.is_authenticated:
+        return None
+    if is_admin(user) or has_role(user, *GUARDIAN_SCHOOL_WIDE):
+        return EVERYTHING
+    q: Q | None = None
+    colleges = colleges_for(user, *GUARDIAN_COLLEGE)
+    if colleges:
+        q = Q(college_id__in=colleges)
+    if has_role(user, Role.VISIT_TEAM):
+        on_my_trips = Q(pk__in=TripStudent.objects.filter(trip_id__in=_my_trip_ids(user)).values("student_id"))
+        q = on_my_trips if q is None else q | on_my_trips
+    return q
+
+
+def may_use_guardian_log(user: User) -> bool:
+    return guardian_students_q(user) is not None
+
+
+@access.visibility_rule(GuardianContact)
+def _guardian_contacts_visible(user: User, action: str) -> Q | None:
+    q = guardian_students_q(user)
+    if q is None or not q:
+        return q
+    from portal.models import Student
+
+    return Q(student_id__in=Student.objects.filter(q).values("pk"))
+
+
+# --- Records ----------------------------------------------------------------------------------------------
+# Visit records hold what families told the team: visible to the trip's leader and members, the office (aid
+# officer) and admins, every read audited; never to counselling staff or anyone else (404). Records are
+# written by the trip's leader and members while the trip is approved, travelling or reporting; the office
+# reads them (403 on writes). A follow-up is visible to its owner (title, due date, what it opened) and to
+# whoever may see its record; its owner, the trip leader and the office may mark it done. A draft is its
+# author's only (selectors.records.draft_for).
+
+from homevisits.models import FollowUp, VisitPhoto, VisitRecord  # noqa: E402
+
+RECORDING_STATUSES = (Trip.Status.APPROVED, Trip.Status.TRAVELLING, Trip.Status.REPORTING)
+
+mark_sensitive(VisitRecord)
+mark_sensitive(VisitPhoto)
+
+
+def _records_q(user: User) -> Q | None:
+    """Like trips: the role is needed too, so a counsellor listed on a trip by mistake still sees nothing."""
+    if has_role(user, Role.AID_OFFICER):
+        return EVERYTHING
+    if has_role(user, Role.VISIT_TEAM):
+        return Q(trip_id__in=_my_trip_ids(user))
+    return None
+
+
+@access.visibility_rule(VisitRecord)
+def _records_visible(user: User, action: str) -> Q | None:
+    return _records_q(user)
+
+
+@access.visibility_rule(VisitPhoto)
+def _photos_visible(user: User, action: str) -> Q | None:
+    q = _records_q(user)
+    return q if q is None or not q else Q(record__trip_id__in=_my_trip_ids(user))
+
+
+@access.visibility_rule(FollowUp)
+def _follow_ups_visible(user: User, action: str) -> Q | None:
+    q = _records_q(user)
+    if q is not None and not q:
+        return q
+    mine = Q(owner_id=user.pk)
+    return mine if q is None else mine | Q(record__trip_id__in=_my_trip_ids(user))
+
+
+def may_write_records(user: User, trip: Trip) -> bool:
+    """Leader and members (and admins) while the trip is under way; nobody once it is closed."""
+    if trip.status not in RECORDING_STATUSES:
+        return False
+    return is_admin(user) or (has_role(user, Role.VISIT_TEAM) and is_member(user, trip))
+
+
+@access.permission_rule(VisitRecord, "add_photo", "add_follow_up")
+def _record_writers(user: User, record: VisitRecord) -> bool:
+    return may_write_records(user, record.trip)
+
+
+@access.permission_rule(FollowUp, "complete")
+def _follow_up_closers(user: User, follow_up: FollowUp) -> bool:
+    return (
+        follow_up.owner_id == user.pk or has_role(user, Role.AID_OFFICER) or follow_up.record.trip.leader_id == user.pk
+    )
+
+
+def may_see_record(user: User, record_id: int) -> bool:
+    return access.visible(user, VisitRecord).filter(pk=record_id).exists()

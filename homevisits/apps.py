@@ -11,5 +11,5 @@ class HomevisitsConfig(AppConfig):
         from portal import navigation
 
         navigation.register(
-            navigation.NavItem(_("Home visits"), "homevisits:index", access.may_use_homevisits, order=30)
+            navigation.NavItem(_("Home visits"), "homevisits:index", access.may_open_homevisits_home, order=30)
         )

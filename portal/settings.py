@@ -246,6 +246,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aid.tasks.hiddenaid_pay_due_batches",
         "schedule": crontab(minute=30, hour=6),
     },
+    "homevisits-trip-reminders": {
+        "task": "homevisits.tasks.trip_reminders_send",
+        "schedule": crontab(minute=0, hour=8),
+    },
+    "homevisits-follow-ups-remind": {
+        "task": "homevisits.tasks.follow_ups_remind_due",
+        "schedule": crontab(minute=45, hour=8),
+    },
     "appointments-send-agendas": {
         "task": "counseling.tasks.appointments.appointments_send_agendas",
         "schedule": crontab(minute=30, hour=7),

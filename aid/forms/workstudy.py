@@ -36,7 +36,7 @@ class PostForm(forms.Form):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("place", _("Place")), ("turn_down", _("Turn down")), ("end", _("End the placement"))]
+        choices=[("place", _("Place the student")), ("turn_down", _("Turn down")), ("end", _("End the placement"))]
     )
 
 

@@ -261,3 +261,25 @@ def notice_rows(notice: Notice, viewer: User) -> list[NoticeRow]:
         "pk", "student__name", "student__class_group__name", tier_field
     )
     return [NoticeRow(pk, name, class_name, str(labels[tier])) for pk, name, class_name, tier in rows]
+
+
+# --- For home visits: set-based flags for a candidate list (no detail beyond the tier) -------------------
+__all__ += ["students_with_sudden_change", "students_with_tier"]
+
+
+def students_with_tier(student_ids: list[int] | set[int], tier: str = Tier.SPECIAL) -> set[int]:
+    """Of these students, those identified at `tier` in the current year (one query)."""
+    return set(
+        Identification.objects.filter(
+            student_id__in=student_ids, year__is_current=True, status__in=IDENTIFIED_STATUSES, tier=tier
+        ).values_list("student_id", flat=True)
+    )
+
+
+def students_with_sudden_change(student_ids: list[int] | set[int]) -> set[int]:
+    """Of these students, those who reported a sudden family change (a mid-year identification this year)."""
+    return set(
+        Identification.objects.filter(student_id__in=student_ids, year__is_current=True, mid_year=True)
+        .exclude(status=Identification.Status.DRAFT)
+        .values_list("student_id", flat=True)
+    )

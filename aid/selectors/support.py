@@ -456,3 +456,16 @@ def hiddenaid_recent_imports(user: _User, *, limit: int = 12) -> _QuerySet[Cante
 def hiddenaid_months_with_data(user: _User) -> list:
     """Months that have canteen data, newest first (the choices for evaluating a batch)."""
     return list(_access.visible(user, CanteenImport).order_by("-month").values_list("month", flat=True).distinct())
+
+
+# --- For home visits ---------------------------------------------------------------------------------------
+__all__ += ["students_with_active_fiveaid"]
+
+
+def students_with_active_fiveaid(student_ids: list[int] | set[int]) -> set[int]:
+    """Of these students, those with a five-aid case of the current academic year (one query)."""
+    return set(
+        FiveAidCase.objects.filter(student_id__in=student_ids, identification__year__is_current=True).values_list(
+            "student_id", flat=True
+        )
+    )

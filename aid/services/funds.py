@@ -75,6 +75,7 @@ __all__ = [
     "programme_update",
     "quota_set",
     "seed_programmes",
+    "temporary_hardship_open",
 ]
 
 config.declare("aid.review_overdue_days", 7, "Days an aid application may wait for the college before reminders.")
@@ -455,12 +456,21 @@ def application_apply(
     )
     Student.objects.select_for_update().filter(pk=student.pk).first()
     programme = Programme.objects.prefetch_related("excludes").get(pk=programme.pk)
-    ctx = eligibility.context_for(student, year)
+    # A draft opened on the student's behalf (temporary_hardship_open after a home visit): they complete it.
+    draft = (
+        Application.objects.select_for_update()
+        .filter(student=student, programme=programme, year=year, status=Application.Status.DRAFT)
+        .first()
+    )
+    ctx = eligibility.context_for(student, year, exclude_application=draft.pk if draft else None)
     reasons = eligibility.reasons(ctx, programme)
     if reasons:
         raise DomainError(" ".join(reasons))
     value = _resolve_amount(ctx, programme, amount)
     now = timezone.now()
+    if draft is not None:
+        draft.amount, draft.statement, draft.submitted_at = value, statement, now
+        return _move(draft, Application.Status.SUBMITTED, actor=actor, fields=["amount", "statement", "submitted_at"])
     try:
         with transaction.atomic():
             application = Application.objects.create(
@@ -957,3 +967,50 @@ def payment_remind_unbatched(*, now: datetime | None = None) -> int:
             )
             sent += 1
     return sent
+
+
+# --- Requests from other apps ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def temporary_hardship_open(*, actor: User, student: Student, note: str) -> Application:
+    """A home-visit team opens a temporary hardship application on the student's behalf.
+
+    The application is a DRAFT of the active temporary-hardship programme for the current academic year,
+    with the team's note as its statement; the student is told to complete and submit it (a draft is not
+    reviewed by anyone). No eligibility check and no amount: those happen when the student submits.
+    Idempotent per student, programme and year (the database constraint): when the student already has an
+    application of that programme this year, in whatever state, it is returned unchanged.
+    Raises DomainError when there is no current year or no active temporary-hardship programme.
+    """
+    from aid.selectors.identification import current_year
+
+    statement = _clean_text(
+        note, limit=APPLICATION_STATEMENT_MAX, required_message=_("Say briefly why the student needs help.")
+    )
+    year = current_year()
+    if year is None:
+        raise DomainError(_("There is no current academic year in the aid office's settings."))
+    programme = Programme.objects.filter(kind=Programme.Kind.TEMPORARY, active=True).order_by("pk").first()
+    if programme is None:
+        raise DomainError(_("There is no active temporary hardship programme."))
+    existing = Application.objects.filter(student=student, programme=programme, year=year).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                student=student, programme=programme, year=year, status=Application.Status.DRAFT, statement=statement
+            )
+    except IntegrityError:  # opened at the same moment by someone else
+        return Application.objects.get(student=student, programme=programme, year=year)
+    ApplicationEvent.objects.create(
+        application=application, actor=actor, from_status="", to_status=Application.Status.DRAFT
+    )
+    audit_log(
+        actor=actor, action="application.opened_for_student", obj=application, changes={"programme": programme.code}
+    )
+    with override(settings.LANGUAGE_CODE):
+        title = _("A temporary hardship application was opened for you: please complete and submit it")
+    _tell_student(application, "opened_for_student", title)
+    return application

@@ -26,12 +26,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, override
 
 from aid.models import (
     TIER_RANK,
@@ -75,6 +76,7 @@ __all__ = [
     "identification_college_review",
     "identification_reject",
     "identification_return",
+    "identification_review_request",
     "identification_revoke",
     "identification_save",
     "identification_school_review",
@@ -934,3 +936,43 @@ def notice_remind_ending(*, today: date | None = None) -> int:
                 )
                 count += 1
     return count
+
+
+# --- Requests from other apps ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def identification_review_request(*, actor: User, student: Student, note: str) -> Identification | None:
+    """Someone outside the aid office (a home-visit team) found that a student's identification may not
+    match the family's situation: the college's aid reviewers are told to look at it, and the student is
+    asked to apply (or to update a draft or a returned application).
+
+    Decision: this never creates or changes an identification. An identification holds what the student
+    declares and pledges is true, so only the student enters it; a review of an approved one goes through
+    the existing adjust/revoke services, by the aid staff who decide. Returns the student's identification
+    of the current year if there is one, else None. The note stays with the caller (it is not copied into
+    notifications, which are not encrypted); reviewers are told who asked and where to look.
+    Repeated requests on the same day notify once (dedupe keys).
+    """
+    note = _reason(note)
+    year = current_year()
+    identification = Identification.objects.filter(student=student, year=year).order_by("-pk").first() if year else None
+    today = timezone.localdate()
+    key = f"aid:ident:review-request:{student.pk}:{today.isoformat()}"
+    with override(settings.LANGUAGE_CODE):
+        reviewer_title = _("Please review the identification of %(name)s (%(number)s): a home visit asks for it") % {
+            "name": student.name,
+            "number": student.student_no,
+        }
+        student_title = _("Please apply for identification, or update it, so the aid office can help you")
+    url = _detail_url(identification) if identification is not None else reverse("aid:identification_list")
+    for reviewer in aid_reviewers(student.college_id) or aid_officers():
+        notify(recipient=reviewer, title=reviewer_title, url=url, dedupe_key=f"{key}:{reviewer.pk}")
+    notify(recipient=student.user, title=student_title, url=_mine_url(), dedupe_key=f"{key}:student")
+    audit_log(
+        actor=actor,
+        action="identification.review_requested",
+        obj=identification if identification is not None else student,
+        changes={"student": student.pk, "identification": identification.pk if identification else None},
+    )
+    return identification

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from aid.models import Application, LedgerEntry
 from aid.selectors.funds import fund_balance
@@ -28,7 +29,8 @@ def _run_together(n: int, work) -> tuple[list[int], list[str], list[BaseExceptio
     def run(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            work(i)
+            with translation.override("en"):  # a new thread starts in the project's default language
+                work(i)
             with lock:
                 ok.append(i)
         except DomainError as exc:

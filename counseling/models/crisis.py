@@ -173,6 +173,7 @@ class Report(models.Model):
         PERSON = "person", _("a person")
         SCREENING = "screening", _("a screening result")
         AID_REFERRAL = "aid_referral", _("a referral from the aid office")
+        HOME_VISIT = "home_visit", _("a referral from a home visit")
 
     source = models.CharField(_("source"), max_length=15, choices=Source.choices, default=Source.PERSON)
     anonymous = models.BooleanField(_("anonymous"), default=False)

@@ -522,3 +522,23 @@ def receipt_question(view: ReporterView, pk: int) -> ReporterQuestion:
         if question.pk == pk:
             return question
     raise Http404
+
+
+# --- For home visits ----------------------------------------------------------------------------------
+
+
+def students_on_care_list(student_ids: list[int] | set[int]) -> set[int]:
+    """Of these students, those on the care list now (yes/no only; same rule as services.care_level):
+    a manual override decides when there is one, else any open case. Two queries, whatever the count."""
+    overrides = dict(
+        CareLevelOverride.objects.filter(student_id__in=student_ids, cleared_at__isnull=True).values_list(
+            "student_id", "level"
+        )
+    )
+    with_open_case = set(
+        Case.objects.filter(student_id__in=student_ids, status__in=Case.OPEN_STATUSES).values_list(
+            "student_id", flat=True
+        )
+    )
+    on_list = {sid for sid, level in overrides.items() if level is not None}
+    return on_list | (with_open_case - set(overrides))

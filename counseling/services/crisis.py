@@ -326,6 +326,37 @@ def referral_from_aid(*, actor: User, student: Student, note: str, idempotency_k
     The referral is a level-1 concern report; the aid office later learns only referred / engaged /
     declined (referral_status), never anything the counsellors record.
     """
+    return _staff_referral(
+        actor=actor,
+        student=student,
+        note=note,
+        idempotency_key=idempotency_key,
+        source=Report.Source.AID_REFERRAL,
+        audit_action="crisis_report.aid_referral",
+    )
+
+
+@transaction.atomic
+def referral_from_home_visit(*, actor: User, student: Student, note: str, idempotency_key: uuid.UUID) -> Report:
+    """A home-visit team refers a student it visited to their station (a follow-up of a visit record).
+
+    Like the aid office's referral: a level-1 concern report routed to the station; the team learns only
+    referred / engaged / declined (referral_status). Idempotent by key.
+    """
+    return _staff_referral(
+        actor=actor,
+        student=student,
+        note=note,
+        idempotency_key=idempotency_key,
+        source=Report.Source.HOME_VISIT,
+        audit_action="crisis_report.home_visit_referral",
+    )
+
+
+def _staff_referral(
+    *, actor: User, student: Student, note: str, idempotency_key: uuid.UUID, source: str, audit_action: str
+) -> Report:
+    """A level-1 report by a member of staff outside counselling, joining the student's open case if any."""
     note = note.strip()
     if not note:
         raise DomainError(_("Say briefly why you refer the student."))
@@ -341,7 +372,7 @@ def referral_from_aid(*, actor: User, student: Student, note: str, idempotency_k
         case=case,
         reporter=actor,
         anonymous=False,
-        source=Report.Source.AID_REFERRAL,
+        source=source,
         relation=Relation.STAFF,
         subject_given=student.student_no,
         signs=[Sign.OTHER],
@@ -352,8 +383,8 @@ def referral_from_aid(*, actor: User, student: Student, note: str, idempotency_k
         created_at=now,
     )
     kind = CaseEvent.Kind.CREATED if case_created else CaseEvent.Kind.REPORT
-    _event(case, kind, actor=None, level=case.level, report=report.pk, source="aid_referral")
-    audit_log(actor=actor, action="crisis_report.aid_referral", obj=report, changes={"case": case.pk})
+    _event(case, kind, actor=None, level=case.level, report=report.pk, source=source)
+    audit_log(actor=actor, action=audit_action, obj=report, changes={"case": case.pk})
     _alert_new_report(case, report, raised_level=False)
     return report
 

@@ -1,0 +1,416 @@
+"""Reads of trips, scoped through portal.access: lists, candidates with priority reasons, itinerary,
+trip report, the office's year summary, guardian contact logs.
+
+Priority reasons are codes computed set-based from aid and counselling (a fixed number of queries for any
+candidate list) and shown as labels only: the tier "especially difficult", never a case level, an income or
+a reason behind the care list.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from homevisits import access as hv_access
+from homevisits.models import Expense, FollowUp, GuardianContact, Trip, TripStop, TripStudent, VisitRecord
+from portal import access
+from portal.models import Guardian, Student, User
+
+__all__ = [
+    "PRIORITY_REASONS",
+    "Candidate",
+    "candidates_for",
+    "conflicts_for",
+    "guardian_contacts_for",
+    "guardian_students",
+    "itinerary_days",
+    "priority_reasons_for",
+    "trip_report_data",
+    "trips_for",
+    "year_summary",
+]
+
+CANDIDATE_LIMIT = 300
+
+PRIORITY_REASONS = {
+    "special_tier": _("identified: 特别困难"),
+    "fiveaid": _("active five-aid case"),
+    "care_list": _("on the care list"),
+    "sudden_change": _("sudden family change reported"),
+    "minority_first_year": _("minority first-year"),
+}
+
+
+def trips_for(user: User, *, year: int | None = None, status: str = "") -> QuerySet[Trip]:
+    qs = access.visible(user, Trip).select_related("leader")
+    if year:
+        qs = qs.filter(year=year)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(
+        n_stops=Count("stops", distinct=True), n_students=Count("planned_students", distinct=True)
+    ).order_by("-starts_on", "pk")
+
+
+def _first_year() -> int:
+    from aid.models import AcademicYear
+
+    current = AcademicYear.objects.filter(is_current=True).values_list("starts_on", flat=True).first()
+    return current.year if current else timezone.localdate().year
+
+
+def priority_reasons_for(student_ids: list[int], *, first_year: int | None) -> dict[int, list[str]]:
+    """Reason codes per student, for any number of students in six queries."""
+    from aid.selectors.identification import students_with_sudden_change, students_with_tier
+    from aid.selectors.support import students_with_active_fiveaid
+    from counseling.selectors.crisis import students_on_care_list
+
+    ids = list(student_ids)
+    if not ids:
+        return {}
+    year = first_year if first_year is not None else _first_year()
+    minority = set(
+        Student.objects.filter(pk__in=ids, enrolment_year=year)
+        .exclude(ethnicity__in=("", "汉族"))
+        .values_list("pk", flat=True)
+    )
+    sets = {
+        "special_tier": students_with_tier(ids),
+        "fiveaid": students_with_active_fiveaid(ids),
+        "care_list": students_on_care_list(ids),
+        "sudden_change": students_with_sudden_change(ids),
+        "minority_first_year": minority,
+    }
+    return {sid: [code for code, members in sets.items() if sid in members] for sid in ids}
+
+
+@dataclass
+class Candidate:
+    student: Student
+    reasons: list[str]
+    conflicts: list[str] = field(default_factory=list)  # titles of other trips this year
+    on_this_trip: bool = False
+
+    @property
+    def reason_labels(self) -> list[str]:
+        return [str(PRIORITY_REASONS[c]) for c in self.reasons if c in PRIORITY_REASONS]
+
+
+def _stop_q(stops: list[TripStop]) -> Q | None:
+    q: Q | None = None
+    for stop in stops:
+        part = Q(hometown_province=stop.province)
+        if stop.prefecture:
+            part &= Q(hometown_prefecture=stop.prefecture)
+        if stop.county:
+            part &= Q(hometown_county=stop.county)
+        q = part if q is None else q | part
+    return q
+
+
+def conflicts_for(trip: Trip, student_ids: list[int]) -> dict[int, list[str]]:
+    """Other trips of the same year each student is already planned on (one query)."""
+    out: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        TripStudent.objects.filter(trip__year=trip.year, student_id__in=student_ids)
+        .exclude(trip=trip)
+        .values_list("student_id", "trip__title")
+        .order_by("trip_id")
+    )
+    for sid, title in rows:
+        out[sid].append(title)
+    return dict(out)  # a plain dict: a template's `.items` on a defaultdict would make an "items" key
+
+
+def candidates_for(
+    trip: Trip,
+    *,
+    college_id: int | None = None,
+    enrolment_year: int | None = None,
+    ethnicity: str = "",
+    priority_only: bool = False,
+) -> list[Candidate]:
+    """Enrolled students whose hometown lies on the trip's route (a stop matches by province and, when the
+    stop names them, prefecture and county), with priority reasons and conflicts; prioritised first."""
+    stops = list(trip.stops.all())
+    q = _stop_q(stops)
+    if q is None:
+        return []
+    qs = Student.objects.filter(q, status=Student.Status.ENROLLED).select_related("college", "class_group")
+    if college_id:
+        qs = qs.filter(college_id=college_id)
+    if enrolment_year:
+        qs = qs.filter(enrolment_year=enrolment_year)
+    if ethnicity:
+        qs = qs.filter(ethnicity=ethnicity)
+    students = list(qs.order_by("hometown_prefecture", "hometown_county", "student_no")[:CANDIDATE_LIMIT])
+    ids = [s.pk for s in students]
+    reasons = priority_reasons_for(ids, first_year=None)
+    conflicts = conflicts_for(trip, ids)
+    planned = set(TripStudent.objects.filter(trip=trip).values_list("student_id", flat=True))
+    rows = [
+        Candidate(s, reasons.get(s.pk, []), conflicts.get(s.pk, []), on_this_trip=s.pk in planned) for s in students
+    ]
+    if priority_only:
+        rows = [r for r in rows if r.reasons]
+    rows.sort(key=lambda r: -len(r.reasons))
+    return rows
+
+
+def trip_stops(trip: Trip) -> list[TripStop]:
+    """The route with planned students (and their guardians) in three queries."""
+    planned = TripStudent.objects.select_related("student", "student__college").prefetch_related(
+        Prefetch("student__guardians", queryset=Guardian.objects.order_by("pk"))
+    )
+    return list(trip.stops.prefetch_related(Prefetch("students", queryset=planned)).order_by("position"))
+
+
+__all__ += ["trip_members", "trip_stops"]
+
+
+def trip_members(trip: Trip) -> list[User]:
+    return [trip.leader, *[m for m in trip.members.order_by("username") if m.pk != trip.leader_id]]
+
+
+def itinerary_days(trip: Trip) -> list[tuple[date, list[TripStop]]]:
+    """The printable itinerary: per day, its stops with students, guardians' phones and addresses."""
+    days: dict[date, list[TripStop]] = defaultdict(list)
+    for stop in trip_stops(trip):
+        days[stop.planned_on].append(stop)
+    return sorted(dict(days).items())
+
+
+# --- Trip report ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TripReport:
+    trip: Trip
+    planned: int
+    visited: list[VisitRecord]
+    not_reached: list[VisitRecord]
+    not_recorded: list[TripStudent]
+    needs: list[tuple[str, int]]
+    follow_ups: list[FollowUp]
+    follow_ups_by_status: list[tuple[str, int]]
+    expenses: list[Expense]
+    spent: Decimal
+    budget: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget - self.spent
+
+    @property
+    def expenses_by_category(self) -> list[tuple[str, Decimal]]:
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for e in self.expenses:
+            totals[e.category] += e.amount
+        return sorted(totals.items())
+
+
+def trip_report_data(trip: Trip) -> TripReport:
+    """Numbers of the trip report (five queries). Visit records and follow-ups are read directly; only their
+    outcome, reason not reached, needs and follow-up state are used, never the narrative fields."""
+    records = list(
+        VisitRecord.objects.filter(trip=trip)
+        .select_related("student")
+        .only(
+            "pk",
+            "trip_id",
+            "student__name",
+            "student__student_no",
+            "outcome",
+            "not_reached_reason",
+            "visited_on",
+            "needs",
+            "form",
+        )
+        .order_by("visited_on", "pk")
+    )
+    recorded = {r.student_id for r in records}
+    planned = list(TripStudent.objects.filter(trip=trip).select_related("student", "stop"))
+    needs: Counter[str] = Counter()
+    for r in records:
+        for need in r.needs or []:
+            needs[str(need)] += 1
+    follow_ups = list(
+        FollowUp.objects.filter(record__trip=trip)
+        .select_related("owner", "record__student")
+        .only(
+            "pk",
+            "kind",
+            "title",
+            "status",
+            "due_on",
+            "done_at",
+            "owner__username",
+            "owner__first_name",
+            "record__student__name",
+            "record_id",
+        )
+        .order_by("due_on", "pk")
+    )
+    by_status = Counter(f.status for f in follow_ups)
+    expenses = list(trip.expenses.order_by("spent_on", "pk"))
+    return TripReport(
+        trip=trip,
+        planned=len(planned),
+        visited=[r for r in records if r.outcome == VisitRecord.Outcome.VISITED],
+        not_reached=[r for r in records if r.outcome == VisitRecord.Outcome.NOT_REACHED],
+        not_recorded=[p for p in planned if p.student_id not in recorded],
+        needs=needs.most_common(),
+        follow_ups=follow_ups,
+        follow_ups_by_status=[(str(label), by_status.get(value, 0)) for value, label in FollowUp.Status.choices],
+        expenses=expenses,
+        spent=sum((e.amount for e in expenses), Decimal("0.00")),
+        budget=trip.budget,
+    )
+
+
+# --- Year summary (office dashboard) -------------------------------------------------------------------------
+
+
+def year_summary(year: int) -> dict:
+    """Visits by province and prefecture, needs found, follow-ups closed on time, for trips of `year`."""
+    records = VisitRecord.objects.filter(trip__year=year, outcome=VisitRecord.Outcome.VISITED)
+    by_province = list(
+        records.values("student__hometown_province")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "student__hometown_province")
+    )
+    by_prefecture = list(
+        records.values("student__hometown_province", "student__hometown_prefecture")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "student__hometown_prefecture")
+    )
+    needs: Counter[str] = Counter()
+    for row in records.values_list("needs", flat=True):
+        for need in row or []:
+            needs[str(need)] += 1
+    follow_ups = FollowUp.objects.filter(record__trip__year=year)
+    done = follow_ups.filter(status=FollowUp.Status.DONE)
+    on_time = sum(
+        1 for done_at, due in done.values_list("done_at", "due_on") if done_at and timezone.localdate(done_at) <= due
+    )
+    trips = Trip.objects.filter(year=year)
+    spent = Expense.objects.filter(trip__year=year).aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+    return {
+        "year": year,
+        "trips": trips.count(),
+        "visited": records.count(),
+        "by_province": [{"name": r["student__hometown_province"] or "—", "n": r["n"]} for r in by_province],
+        "by_prefecture": [
+            {
+                "name": f"{r['student__hometown_province']} {r['student__hometown_prefecture']}".strip() or "—",
+                "n": r["n"],
+            }
+            for r in by_prefecture
+        ],
+        "needs": needs.most_common(),
+        "follow_ups": follow_ups.count(),
+        "follow_ups_done": done.count(),
+        "follow_ups_on_time": on_time,
+        "follow_ups_open_overdue": follow_ups.filter(
+            status=FollowUp.Status.OPEN, due_on__lt=timezone.localdate()
+        ).count(),
+        "budget": trips.aggregate(s=Sum("budget"))["s"] or Decimal("0.00"),
+        "spent": spent,
+    }
+
+
+# --- Guardian contacts ----------------------------------------------------------------------------------------
+
+
+def guardian_students(user: User) -> QuerySet[Student]:
+    q = hv_access.guardian_students_q(user)
+    if q is None:
+        return Student.objects.none()
+    return Student.objects.filter(q) if q else Student.objects.all()
+
+
+def guardian_contacts_for(student: Student) -> QuerySet[GuardianContact]:
+    return GuardianContact.objects.filter(student=student).select_related("by").order_by("-contacted_on", "-pk")
+
+
+def candidates_match(trip: Trip, student: Student) -> bool:
+    """Whether the student's hometown is on the trip's route (the add form re-checks the candidate)."""
+    q = _stop_q(list(trip.stops.all()))
+    return q is not None and Student.objects.filter(q, pk=student.pk).exists()
+
+
+# --- XLSX ------------------------------------------------------------------------------------------------------
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ += ["XLSX_MIME", "candidates_match", "trip_report_xlsx"]
+
+
+def _cell_text(value: object) -> str:
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # never a formula
+
+
+def trip_report_xlsx(data: TripReport) -> bytes:
+    """The trip report as a workbook: summary, visits, follow-ups, expenses (no narrative fields)."""
+    import io
+
+    from django.utils.translation import gettext as gt
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = gt("Summary")
+    ws.append([gt("Trip"), _cell_text(data.trip.title)])
+    ws.append([gt("Dates"), f"{data.trip.starts_on} – {data.trip.ends_on}"])
+    ws.append([gt("Planned students"), data.planned])
+    ws.append([gt("Visited"), len(data.visited)])
+    ws.append([gt("Not reached"), len(data.not_reached)])
+    ws.append([gt("No record yet"), len(data.not_recorded)])
+    ws.append([gt("Budget (yuan)"), data.budget])
+    ws.append([gt("Spent (yuan)"), data.spent])
+    ws.append([gt("Remaining (yuan)"), data.remaining])
+    ws.append([])
+    ws.append([gt("Needs found"), gt("Count")])
+    for need, n in data.needs:
+        ws.append([_cell_text(need), n])
+    visits = wb.create_sheet(gt("Visits"))
+    visits.append([gt("Student number"), gt("Name"), gt("Outcome"), gt("Date"), gt("Why not reached")])
+    for r in [*data.visited, *data.not_reached]:
+        visits.append(
+            [
+                _cell_text(r.student.student_no),
+                _cell_text(r.student.name),
+                str(r.get_outcome_display()),
+                str(r.visited_on),
+                _cell_text(r.not_reached_reason),
+            ]
+        )
+    for p in data.not_recorded:
+        visits.append([_cell_text(p.student.student_no), _cell_text(p.student.name), gt("no record yet"), "", ""])
+    fus = wb.create_sheet(gt("Follow-ups"))
+    fus.append([gt("Student"), gt("Kind"), gt("What"), gt("Owner"), gt("Due"), gt("Status")])
+    for f in data.follow_ups:
+        fus.append(
+            [
+                _cell_text(f.record.student.name),
+                str(f.get_kind_display()),
+                _cell_text(f.title),
+                _cell_text(f.owner.username),
+                str(f.due_on),
+                str(f.get_status_display()),
+            ]
+        )
+    exp = wb.create_sheet(gt("Expenses"))
+    exp.append([gt("Date"), gt("Category"), gt("Amount (yuan)"), gt("Note")])
+    for e in data.expenses:
+        exp.append([str(e.spent_on), _cell_text(e.category), e.amount, _cell_text(e.note)])
+    exp.append([gt("Total"), "", data.spent, ""])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

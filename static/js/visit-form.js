@@ -1,0 +1,153 @@
+// The visit-record form, written in the field where the signal comes and goes: nothing typed may be lost.
+// - every change is kept in localStorage (one key per planned student) as the user types;
+// - the copy is restored on load when it is newer than the server's draft;
+// - when online, the draft is POSTed to the server (debounced, and again on the "online" event);
+// - the hidden idempotency key is created once per draft and kept with it, so a form sent twice (a retry
+//   after a timeout) makes one record; the record page clears the local copy once the record exists.
+// Without JavaScript the form still works: the server generated the key, and the form posts normally.
+(() => {
+  const storage = (() => {
+    try {
+      const probe = "__nuanxin_probe__";
+      window.localStorage.setItem(probe, "1");
+      window.localStorage.removeItem(probe);
+      return window.localStorage;
+    } catch (error) {
+      return null;
+    }
+  })();
+
+  // The record page: the record exists, so the local draft is no longer needed.
+  document.querySelectorAll("[data-visit-draft-clear]").forEach((el) => {
+    if (storage) storage.removeItem(el.dataset.visitDraftClear);
+  });
+
+  const form = document.querySelector("[data-visit-form]");
+  if (!form) return;
+  const key = form.dataset.storageKey;
+  const draftUrl = form.dataset.draftUrl;
+  const serverSavedAt = Number(form.dataset.serverSavedAt || "0");
+  const status = document.querySelector("[data-draft-status]");
+  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
+  const keyField = form.querySelector("input[name=idempotency_key]");
+  const DEBOUNCE_MS = 800;
+  let timer = null;
+  let dirty = false;
+  let sending = false;
+
+  const say = (message) => {
+    if (status && message) status.textContent = message;
+  };
+
+  const fieldsOf = () => Array.from(form.elements).filter((el) => el.name && el.name !== "csrfmiddlewaretoken");
+
+  const collect = () => {
+    const data = {};
+    fieldsOf().forEach((el) => {
+      if (el.type === "checkbox" && el.name === "needs") {
+        data.needs = data.needs || [];
+        if (el.checked) data.needs.push(el.value);
+      } else if (el.type === "checkbox") {
+        data[el.name] = el.checked ? "on" : "";
+      } else if (el.type === "radio") {
+        if (el.checked) data[el.name] = el.value;
+      } else if (el.type !== "file" && el.type !== "submit") {
+        data[el.name] = el.value;
+      }
+    });
+    return data;
+  };
+
+  const apply = (data) => {
+    fieldsOf().forEach((el) => {
+      if (!(el.name in data)) return;
+      const value = data[el.name];
+      if (el.type === "checkbox" && Array.isArray(value)) {
+        el.checked = value.includes(el.value);
+      } else if (el.type === "checkbox") {
+        el.checked = value === "on" || value === true || value === "True";
+      } else if (el.type === "radio") {
+        el.checked = el.value === value;
+      } else if (el.type !== "file") {
+        el.value = value;
+      }
+    });
+  };
+
+  const readLocal = () => {
+    if (!storage) return null;
+    try {
+      return JSON.parse(storage.getItem(key) || "null");
+    } catch (error) {
+      return null;
+    }
+  };
+
+  const writeLocal = () => {
+    if (!storage) return;
+    try {
+      storage.setItem(key, JSON.stringify({ savedAt: Date.now(), data: collect() }));
+      say(form.dataset.msgLocal);
+    } catch (error) {
+      // Storage full or disabled: the server copy is the only one.
+    }
+  };
+
+  const send = async () => {
+    if (!dirty || sending || !draftUrl) return;
+    if (!navigator.onLine) {
+      say(form.dataset.msgOffline);
+      return;
+    }
+    sending = true;
+    dirty = false;
+    try {
+      const response = await fetch(draftUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.value : "" },
+        body: JSON.stringify(collect()),
+      });
+      if (response.ok) {
+        say(form.dataset.msgServer);
+      } else {
+        dirty = true;
+      }
+    } catch (error) {
+      dirty = true; // no connection after all: try again on the next change or when back online
+      say(form.dataset.msgOffline);
+    } finally {
+      sending = false;
+    }
+  };
+
+  const changed = () => {
+    dirty = true;
+    writeLocal();
+    window.clearTimeout(timer);
+    timer = window.setTimeout(send, DEBOUNCE_MS);
+  };
+
+  // Restore: the local copy wins when it is at least as new as the server's draft.
+  // The idempotency key travels with the draft (apply() restores it), so it is created once per draft:
+  // by the server on the first load, then kept here and in the server's draft.
+  const local = readLocal();
+  if (local && local.data && Number(local.savedAt || 0) >= serverSavedAt) {
+    apply(local.data);
+    say(form.dataset.msgRestored);
+    dirty = true;
+  }
+  if (keyField && !keyField.value && window.crypto && window.crypto.randomUUID) {
+    keyField.value = window.crypto.randomUUID();
+  }
+  writeLocal();
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  window.addEventListener("online", () => {
+    dirty = true;
+    send();
+  });
+  window.addEventListener("offline", () => say(form.dataset.msgOffline));
+  if (dirty) timer = window.setTimeout(send, DEBOUNCE_MS);
+})();
