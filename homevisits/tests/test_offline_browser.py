@@ -112,5 +112,12 @@ def test_typed_text_survives_reload_offline_and_double_submit(world, live_server
             assert retry.headers["location"].endswith(f"/homevisits/records/{record.pk}/")
             assert VisitRecord.objects.count() == 1
             assert uuid.UUID(key) == record.idempotency_key
+
+            # 4. Signing out clears what the portal kept in this browser (a shared phone).
+            page.goto(form_url.replace(f"planned/{ts.pk}/record/", ""))
+            page.evaluate("() => localStorage.setItem('nuanxin:visit-draft:999', '{\"data\": {}}')")
+            page.evaluate("() => document.querySelector('form[data-clear-local-data]').requestSubmit()")
+            page.wait_for_url("**/accounts/login/")
+            assert page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('nuanxin:'))") == []
         finally:
             browser.close()
