@@ -105,11 +105,13 @@ def _fresh_config_cache():
 
 
 @pytest.fixture(autouse=True)
-def _english_unless_asked(request):
-    """Assertions are written against the English source strings; tests of the Chinese default set
-    or delete the language cookie themselves (see portal/tests/test_translations.py)."""
+def _english_unless_asked(request, settings):
+    """Assertions are written against the English source strings; tests of the Chinese default set the
+    language themselves (see portal/tests/test_translations.py). LANGUAGE_CODE too: services write
+    notices to others in the school's language, also from worker threads."""
     from django.utils import translation
 
+    settings.LANGUAGE_CODE = "en"
     if "client" in request.fixturenames:
         request.getfixturevalue("client").cookies["django_language"] = "en"
     # Services called directly (outside a request) write in the active language too.
