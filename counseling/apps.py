@@ -21,6 +21,7 @@ class CounselingConfig(AppConfig):
         ):
             navigation.register(navigation.NavItem(label, url_name, allowed, order=order))
         navigation.register_home_panel(_screening_campaign_panel)
+        navigation.register_home_panel(_student_quick_panel)
 
 
 def _screening_campaign_panel(user):
@@ -31,3 +32,20 @@ def _screening_campaign_panel(user):
     if not campaigns:
         return None
     return {"template": "counseling/screening/partials/campaign_banner.html", "context": {"campaigns": campaigns}}
+
+
+def _student_quick_panel(user):
+    """Students see their next appointment and the three things they come for, first."""
+    from counseling import access
+    from counseling.models import Booking
+
+    if not access.may_book(user):
+        return None
+    next_booking = (
+        Booking.objects.filter(student__user=user, status__in=Booking.FUTURE)
+        .select_related("slot", "slot__counsellor")
+        .defer("reason")  # encrypted intake reason: not needed here
+        .order_by("slot__starts_at")
+        .first()
+    )
+    return {"template": "counseling/partials/home_student_panel.html", "context": {"next_booking": next_booking}}
