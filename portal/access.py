@@ -20,7 +20,7 @@ A model with no registered rule is visible to nobody but admins.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -126,10 +126,6 @@ def classes_for(user: User, *roles: str) -> set[int]:
 
 def rooms_for(user: User, *roles: str) -> set[int]:
     return {room for s in scopes(user) if s.role in roles for room in s.room_ids}
-
-
-def any_role(user: User, roles: Iterable[str]) -> bool:
-    return has_role(user, *roles)
 
 
 # --- The two questions ----------------------------------------------------------------------------
@@ -248,7 +244,3 @@ def _student_contact_editors(user: User, student: Student) -> bool:
 
 def may_list_students(user: User) -> bool:
     return has_role(user, *SCHOOL_WIDE_STUDENT_READERS, *COLLEGE_STUDENT_READERS) or is_admin(user)
-
-
-def may_see_audit_trail(user: User) -> bool:
-    return is_admin(user)

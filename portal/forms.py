@@ -38,3 +38,13 @@ class StudentContactForm(forms.Form):
         if phone:
             validate_phone(phone)
         return phone
+
+
+def form_errors_text(form: forms.Form | forms.BaseFormSet) -> str:
+    """Every error of a form (or formset) as one line, for a message after a redirect."""
+    if isinstance(form, forms.BaseFormSet):
+        parts = [*form.non_form_errors()]
+        for sub in form.forms:
+            parts.extend(e for errors in sub.errors.values() for e in errors)
+        return " ".join(str(p) for p in parts)
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from portal import access
-from portal.models import ClassGroup, College, Notification, Student, User
+from portal.models import ClassGroup, College, Notification, RoleAssignment, Student, User
 
 
 def students_for_list(
@@ -49,3 +49,13 @@ def unread_notification_count(user: User) -> int:
 
 def notifications_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def role_holders(*roles: str, college_id: int | None = None, lead: bool | None = None) -> list[User]:
+    """Active users who hold one of `roles` today, optionally in one college and/or as its lead."""
+    assignments = RoleAssignment.objects.current().filter(role__in=roles, user__is_active=True)
+    if college_id is not None:
+        assignments = assignments.filter(college_id=college_id)
+    if lead is not None:
+        assignments = assignments.filter(is_lead=lead)
+    return list(User.objects.filter(pk__in=assignments.values("user_id")).order_by("pk"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.audit import audit_log
@@ -21,6 +22,15 @@ logger = logging.getLogger(__name__)
 
 class DomainError(Exception):
     """A rule of the domain refused the change; views show it as a form error, never a 500."""
+
+
+def lock_idempotency_key(key: uuid.UUID) -> None:
+    """Serialise requests carrying the same one-time form token (a double click, a retried submit): the
+    second waits here until the first commits, then finds what it created instead of failing on the
+    unique key. A transaction-scoped PostgreSQL advisory lock; SQLite (the demo) has one writer anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(key.bytes[:8], "big", signed=True)])
 
 
 # --- Students -------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from aid.models import CanteenImport, CanteenRecord, HiddenAidBatch, HiddenAidCandidate  # noqa: E402
-from aid.services.support import hiddenaid_batch_evaluate, hiddenaid_canteen_import  # noqa: E402
+from aid.services.hiddenaid import hiddenaid_batch_evaluate, hiddenaid_canteen_import  # noqa: E402
 from portal.models import ClassGroup, College, Gender, Student, User  # noqa: E402
 
 PREFIX = "HABENCH"

@@ -25,7 +25,7 @@ _HIDDEN_AID_PICKED = 5
 def seed_hidden_aid(school: _DemoSchool, *, stdout: _TextIO | None = None) -> dict[str, int]:
     from aid.canteen import canteen_import
     from aid.models import CanteenImport, CanteenRecord, HiddenAidBatch, HiddenAidCandidate
-    from aid.services.support import hiddenaid_batch_evaluate
+    from aid.services.hiddenaid import hiddenaid_batch_evaluate
 
     officer = school.logins.get("aidofficer")
     if officer is None or not school.students:

@@ -1,5 +1,6 @@
 """Aid reads, one module per area, scoped through portal.access."""
 
 from aid.selectors.funds import *  # noqa: F403
+from aid.selectors.hiddenaid import *  # noqa: F403
 from aid.selectors.identification import *  # noqa: F403
 from aid.selectors.support import *  # noqa: F403

@@ -45,6 +45,7 @@ from aid.models import (
 from portal import config
 from portal.audit import audit_log
 from portal.models import College, Role, RoleAssignment, Student, User
+from portal.selectors import role_holders
 from portal.services import DomainError, notify
 
 __all__ = [
@@ -953,9 +954,7 @@ def payment_remind_unbatched(*, now: datetime | None = None) -> int:
     ).count()
     if not count:
         return 0
-    officers = User.objects.filter(
-        pk__in=RoleAssignment.objects.current().filter(role=Role.AID_OFFICER).values("user_id"), is_active=True
-    ).order_by("pk")
+    officers = role_holders(Role.AID_OFFICER)
     sent = 0
     with override(settings.LANGUAGE_CODE):
         for officer in officers:

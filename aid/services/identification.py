@@ -53,7 +53,8 @@ from aid.selectors.identification import HARDSHIP_TIERS, current_year, effective
 from aid.uploads import check_upload, clean_original_name, private_name
 from portal import config
 from portal.audit import audit_log
-from portal.models import ClassGroup, College, Holiday, Role, RoleAssignment, Staff, Student, User
+from portal.models import ClassGroup, College, Holiday, Role, Staff, Student, User
+from portal.selectors import role_holders
 from portal.services import DomainError, notify, reminder_schedule
 
 __all__ = [
@@ -167,19 +168,12 @@ def _detail_url(identification: Identification) -> str:
     return reverse("aid:identification_detail", args=[identification.pk])
 
 
-def _holders(role: str, *, college_id: int | None = None) -> list[User]:
-    qs = RoleAssignment.objects.current().filter(role=role, user__is_active=True)
-    if college_id is not None:
-        qs = qs.filter(college_id=college_id)
-    return list(User.objects.filter(pk__in=qs.values("user_id")).order_by("pk"))
-
-
 def aid_reviewers(college_id: int) -> list[User]:
-    return _holders(Role.AID_REVIEWER, college_id=college_id)
+    return role_holders(Role.AID_REVIEWER, college_id=college_id)
 
 
 def aid_officers() -> list[User]:
-    return _holders(Role.AID_OFFICER)
+    return role_holders(Role.AID_OFFICER)
 
 
 def _locked(identification: Identification) -> Identification:

@@ -19,7 +19,7 @@ from django.db import OperationalError as _OperationalError
 def hiddenaid_pay_due_batches() -> list[tuple[int, str]]:
     """Pay the approved hidden-aid batches whose decline window has ended. Idempotent: each batch is
     locked and its status checked, so a second run (or a run beside an officer's "pay now") pays nothing twice."""
-    from aid.services.support import hiddenaid_pay_due_batches as pay_due
+    from aid.services.hiddenaid import hiddenaid_pay_due_batches as pay_due
 
     return pay_due()
 

@@ -11,7 +11,7 @@ import pytest
 from django.utils import translation
 
 from aid.models import AcademicYear, CanteenImport, CanteenRecord, Fund, HiddenAidBatch, Party
-from aid.services import support as services
+from aid.services import hiddenaid as services
 from portal.models import Setting, Student, User
 
 MONTH = date(2025, 3, 1)

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from aid.canteen import canteen_import, parse_month
 from aid.models import CanteenImport, CanteenRecord, HiddenAidBatch, HiddenAidCandidate
-from aid.services import support as services
+from aid.services import hiddenaid as services
 from aid.tests.test_hiddenaid_helpers import (
     MONTH,
     canteen_csv,

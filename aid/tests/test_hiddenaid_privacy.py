@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from aid.models import HiddenAidBatch
-from aid.services import support as services
+from aid.services import hiddenaid as services
 from aid.tests.test_hiddenaid_helpers import MONTH, add_record, evaluated_batch, make_fund
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from aid.models import HiddenAidBatch, HiddenAidCandidate, LedgerEntry, Payment
 from aid.selectors.funds import fund_balance
-from aid.services import support as services
+from aid.services import hiddenaid as services
 from aid.tasks.support import hiddenaid_pay_due_batches
 from aid.tests.test_hiddenaid_helpers import (
     MONTH,

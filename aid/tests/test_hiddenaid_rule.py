@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from aid.models import CanteenImport, CanteenRecord, HiddenAidBatch, HiddenAidCandidate
-from aid.services import support as services
+from aid.services import hiddenaid as services
 from aid.tests.test_hiddenaid_helpers import (
     MONTH,
     add_record,

@@ -44,6 +44,7 @@ from aid.models import AcademicYear, Application, BankAccount, Payment, PaymentB
 from aid.selectors import funds as selectors
 from aid.services import funds as services
 from portal.access import can, get_for_user
+from portal.forms import form_errors_text
 from portal.models import Student
 from portal.services import DomainError
 
@@ -65,10 +66,6 @@ def _require_student(request: HttpRequest) -> Student:
 def _require_officer(request: HttpRequest) -> None:
     if not access.may_manage_funds(request.user):
         raise PermissionDenied
-
-
-def _form_errors(form) -> str:
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 # --- Students ------------------------------------------------------------------------------------------------
@@ -279,7 +276,7 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
     note_form = ReasonForm(request.POST, required=step.note == "required")
     try:
         if step.note and not note_form.is_valid():
-            raise DomainError(_form_errors(note_form) or _("Add a note."))
+            raise DomainError(form_errors_text(note_form) or _("Add a note."))
         note = note_form.cleaned_data.get("note", "") if step.note else ""
         _run(request, step, application, note)
     except DomainError as exc:
@@ -310,13 +307,13 @@ def _run(request: HttpRequest, step: Action, application: Application, note: str
             funds = list(selectors.funds_for_commit(actor, application))
             form = CommitForm(request.POST, funds=funds)
             if not form.is_valid():
-                raise DomainError(_form_errors(form) or _("Choose a fund."))
+                raise DomainError(form_errors_text(form) or _("Choose a fund."))
             fund = next(f for f in funds if f.pk == form.cleaned_data["fund"])
             services.application_commit(actor=actor, application=application, fund=fund)
         case "schedule":
             form = ScheduleForm(request.POST, programme=application.programme)
             if not form.is_valid():
-                raise DomainError(_form_errors(form))
+                raise DomainError(form_errors_text(form))
             services.application_schedule_payments(actor=actor, application=application, **form.cleaned_data)
         case "clawback":
             services.application_clawback(actor=actor, application=application, note=note)
@@ -336,7 +333,7 @@ def _application_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     try:
         if not form.is_valid():
-            raise DomainError(_form_errors(form))
+            raise DomainError(form_errors_text(form))
         services.application_resubmit(
             actor=request.user,
             application=application,
@@ -477,7 +474,7 @@ def programme_quota(request: HttpRequest, pk: int) -> HttpResponse:
     if year is None:
         messages.error(request, _("No academic year is open."))
     elif not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
     else:
         try:
             services.quota_set(actor=request.user, programme=programme, year=year, **form.cleaned_data)
@@ -513,7 +510,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The batch was created."))
                 return redirect("aid:batch_detail", batch.pk)
         else:
-            messages.error(request, _form_errors(form))
+            messages.error(request, form_errors_text(form))
     batches = selectors.batches_for_officer(request.user)[:100]
     return render(request, "aid/funds/batches.html", {"form": form, "ready": ready, "batches": batches})
 
@@ -566,7 +563,7 @@ def payment_returned(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST, required=True)
     try:
         if not form.is_valid():
-            raise DomainError(_form_errors(form))
+            raise DomainError(form_errors_text(form))
         services.payment_record_returned(actor=request.user, payment=payment, note=form.cleaned_data["note"])
     except DomainError as exc:
         messages.error(request, str(exc))

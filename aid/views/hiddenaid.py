@@ -29,8 +29,8 @@ from aid.forms.hiddenaid import (
     SearchForm,
 )
 from aid.models import HiddenAidBatch, HiddenAidCandidate
-from aid.selectors import support as selectors
-from aid.services import support as services
+from aid.selectors import hiddenaid as selectors
+from aid.services import hiddenaid as services
 from portal import access
 from portal.models import Student
 from portal.services import DomainError

@@ -52,20 +52,12 @@ from aid.forms.identification import (
 from aid.models import EvaluationGroup, Identification, IdentificationDocument, Notice, Objection, SpecialStatus
 from aid.selectors import identification as selectors
 from portal import access
+from portal.forms import form_errors_text
 from portal.models import ClassGroup, College, Staff, User
 from portal.services import DomainError
 
 PAGE_SIZE = 50
 S = Identification.Status
-
-
-def _form_errors(form: forms.Form | forms.BaseFormSet) -> str:
-    if isinstance(form, forms.BaseFormSet):
-        parts = [*form.non_form_errors()]
-        for sub in form.forms:
-            parts.extend(e for errors in sub.errors.values() for e in errors)
-        return " ".join(str(p) for p in parts)
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def _refuse(request: HttpRequest, text: str) -> None:
@@ -156,7 +148,7 @@ def identification_edit(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your application was submitted."))
                 return redirect("aid:identification_mine")
         else:
-            _refuse(request, _form_errors(form) or _form_errors(formset) or _("check the form."))
+            _refuse(request, form_errors_text(form) or form_errors_text(formset) or _("check the form."))
     else:
         initial: dict[str, Any] = {}
         members: list[dict[str, Any]] = []
@@ -203,7 +195,7 @@ def identification_document_add(request: HttpRequest) -> HttpResponse:
     identification = access.get_for_user(request.user, Identification, action="edit", pk=identification.pk)
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
-        _refuse(request, _form_errors(form))
+        _refuse(request, form_errors_text(form))
         return redirect("aid:identification_edit")
     try:
         services.document_add(actor=request.user, identification=identification, upload=form.cleaned_data["file"])
@@ -404,7 +396,7 @@ def _identification_action(request: HttpRequest, pk: int, name: str) -> HttpResp
     identification = access.get_for_user(request.user, _identification_qs(), action=spec.permission, pk=pk, audit=False)
     form = spec.form_class(request.POST, auto_id=f"id_{name}_%s")
     if not form.is_valid():
-        _refuse(request, _form_errors(form))
+        _refuse(request, form_errors_text(form))
     else:
         try:
             message = _apply(name, request.user, identification, form.cleaned_data)
@@ -434,7 +426,7 @@ def identification_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     identification = access.get_for_user(request.user, Identification, action="appeal", pk=pk, audit=False)
     form = AppealForm(request.POST)
     if not form.is_valid():
-        _refuse(request, _form_errors(form))
+        _refuse(request, form_errors_text(form))
     else:
         try:
             services.appeal_lodge(actor=request.user, identification=identification, reason=form.cleaned_data["reason"])
@@ -456,7 +448,7 @@ def identification_objection_answer(request: HttpRequest, pk: int) -> HttpRespon
         raise PermissionDenied
     form = ObjectionAnswerForm(request.POST, auto_id=f"id_objection{objection.pk}_%s")
     if not form.is_valid():
-        _refuse(request, _form_errors(form))
+        _refuse(request, form_errors_text(form))
     else:
         data = form.cleaned_data
         try:
@@ -518,7 +510,7 @@ def evaluation_group_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The evaluation group was saved."))
                 return redirect("aid:evaluation_groups")
         else:
-            _refuse(request, _form_errors(form))
+            _refuse(request, form_errors_text(form))
     else:
         chosen = set(group.members.values_list("pk", flat=True)) if group else set()
         form = EvaluationGroupForm(
@@ -568,7 +560,7 @@ def evaluation_record(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     form = EvaluationForm(request.POST)
     if not form.is_valid():
-        _refuse(request, _form_errors(form))
+        _refuse(request, form_errors_text(form))
     else:
         try:
             services.class_evaluation_record(
@@ -640,7 +632,7 @@ def notice_object(request: HttpRequest, pk: int, identification_pk: int) -> Http
         raise Http404
     form = ObjectionForm(request.POST)
     if not form.is_valid():
-        _refuse(request, _form_errors(form))
+        _refuse(request, form_errors_text(form))
     else:
         try:
             services.objection_lodge(
@@ -684,5 +676,5 @@ def notice_publish(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The notice was published: %(title)s") % {"title": notice.title})
                 return redirect("aid:identification_list")
         else:
-            _refuse(request, _form_errors(form))
+            _refuse(request, form_errors_text(form))
     return render(request, "aid/identification/notice_publish.html", {"form": form, "year": year})

@@ -14,7 +14,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +39,8 @@ from counseling.models import (
 from portal import config
 from portal.audit import audit_log
 from portal.models import ClassGroup, Role, RoleAssignment, Student, User
-from portal.services import DomainError, notify, reminder_schedule
+from portal.selectors import role_holders
+from portal.services import DomainError, lock_idempotency_key, notify, reminder_schedule
 
 config.declare(
     "counseling.ack_minutes",
@@ -66,27 +67,18 @@ HIGH_SIGNS = {Sign.SUICIDE_TALK, Sign.SELF_HARM}
 # --- Who gets told ---------------------------------------------------------------------------------
 
 
-def _holders(role: str, *, college_id: int | None = None, lead: bool | None = None) -> list[User]:
-    qs = RoleAssignment.objects.current().filter(role=role, user__is_active=True)
-    if college_id is not None:
-        qs = qs.filter(college_id=college_id)
-    if lead is not None:
-        qs = qs.filter(is_lead=lead)
-    return list(User.objects.filter(pk__in=qs.values("user_id")).order_by("pk"))
-
-
 def station_counsellors(college_id: int | None) -> list[User]:
-    return _holders(Role.STATION_COUNSELLOR, college_id=college_id) if college_id else []
+    return role_holders(Role.STATION_COUNSELLOR, college_id=college_id) if college_id else []
 
 
 def station_heads(college_id: int | None) -> list[User]:
     if not college_id:
         return []
-    return _holders(Role.STATION_COUNSELLOR, college_id=college_id, lead=True) or station_counsellors(college_id)
+    return role_holders(Role.STATION_COUNSELLOR, college_id=college_id, lead=True) or station_counsellors(college_id)
 
 
 def centre_counsellors() -> list[User]:
-    return _holders(Role.CENTRE_COUNSELLOR)
+    return role_holders(Role.CENTRE_COUNSELLOR)
 
 
 def centre_on_call() -> list[User]:
@@ -99,7 +91,7 @@ def centre_on_call() -> list[User]:
 
 
 def centre_directors() -> list[User]:
-    return _holders(Role.CENTRE_COUNSELLOR, lead=True) or centre_counsellors()
+    return role_holders(Role.CENTRE_COUNSELLOR, lead=True) or centre_counsellors()
 
 
 def _case_url(case: Case) -> str:
@@ -224,7 +216,7 @@ def report_submit(
     otherwise it opens a new case in the student's college queue (the centre's when unmatched).
     An anonymous report stores no reporter at all.
     """
-    _lock_idempotency_key(idempotency_key)
+    lock_idempotency_key(idempotency_key)
     existing = Report.objects.filter(idempotency_key=idempotency_key).select_related("case").first()
     if existing is not None:
         return existing, False
@@ -284,7 +276,7 @@ def report_raise_from_screening(
     """
     if level not in (Level.KEY, Level.HIGH):
         raise DomainError("screening raises level 2 or 3 reports only")
-    _lock_idempotency_key(idempotency_key)
+    lock_idempotency_key(idempotency_key)
     existing = Report.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
@@ -362,7 +354,7 @@ def _staff_referral(
         raise DomainError(_("Say briefly why you refer the student."))
     if len(note) > 2000:
         raise DomainError(_("A referral note is limited to 2,000 characters."))
-    _lock_idempotency_key(idempotency_key)
+    lock_idempotency_key(idempotency_key)
     existing = Report.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
@@ -397,14 +389,6 @@ def referral_status(report_id: int) -> str:
     if case.status == Case.Status.CLOSED and case.close_reason == Case.CloseReason.DECLINED:
         return "declined"
     return "engaged"
-
-
-def _lock_idempotency_key(key: uuid.UUID) -> None:
-    """A double click sends the form twice at once: the second request waits here until the first commits,
-    then finds its report (without this both pass the check and the second fails on the unique key)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(key.bytes[:8], "big", signed=True)])
 
 
 def _open_case_for(*, student: Student | None, level: int, now: datetime) -> tuple[Case, bool]:
@@ -588,7 +572,7 @@ def case_add_note(*, actor: User, case: Case, note: str) -> CaseEvent:
 @transaction.atomic
 def case_assign_assessors(*, actor: User, case: Case, assessors: list[User]) -> Case:
     """Level ≥ 3 cases go to the crisis assessment group; the chosen members may then open the case."""
-    allowed = {u.pk for u in _holders(Role.ASSESSOR)} | {u.pk for u in centre_counsellors()}
+    allowed = {u.pk for u in role_holders(Role.ASSESSOR)} | {u.pk for u in centre_counsellors()}
     if not assessors or any(a.pk not in allowed for a in assessors):
         raise DomainError(_("Choose members of the crisis assessment group."))
     case = _locked(case)

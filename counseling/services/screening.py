@@ -13,7 +13,7 @@ import uuid
 from datetime import date
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -27,7 +27,7 @@ from counseling.services.crisis import report_raise_from_screening
 from portal import config
 from portal.audit import audit_log
 from portal.models import Reminder, Student, User
-from portal.services import DomainError, notify
+from portal.services import DomainError, lock_idempotency_key, notify
 
 __all__ = [
     "campaign_create",
@@ -85,14 +85,6 @@ def campaign_students_with_progress(campaign: ScreeningCampaign) -> QuerySet[Stu
 # --- Submitting a screening ------------------------------------------------------------------------------
 
 
-def _lock_key(key: uuid.UUID) -> None:
-    """A double click sends the form twice at once: the second request waits here for the first to commit
-    and then finds its result, instead of failing on the unique key."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(key.bytes[8:], "big", signed=True)])
-
-
 def _summary(result: ScreeningResult, campaign: ScreeningCampaign | None) -> str:
     """The report's narrative: numbers only, in the school's language, never a diagnosis."""
     name = instruments.spec(result.instrument).name
@@ -142,7 +134,7 @@ def screening_submit(
         answers = instruments.validate_answers(instrument, answers)
     except instruments.ScoringError as exc:
         raise DomainError(_("Answer every question with one of the four answers.")) from exc
-    _lock_key(idempotency_key)
+    lock_idempotency_key(idempotency_key)
     existing = ScreeningResult.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.student_id != student.pk or existing.instrument != instrument:

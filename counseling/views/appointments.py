@@ -35,14 +35,11 @@ from counseling.forms.appointments import (
 )
 from counseling.models import AvailabilityTemplate, BlockedDay, Booking, BookingRestriction, Slot, WaitlistEntry
 from portal import access
+from portal.forms import form_errors_text
 from portal.models import Student, User
 from portal.services import DomainError
 
 SLOT_LIST_LIMIT = 200
-
-
-def _form_errors(form: forms.Form) -> str:
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def _student_or_403(request: HttpRequest) -> Student:
@@ -129,7 +126,7 @@ def booking_new(request: HttpRequest, slot_id: int) -> HttpResponse:
                     messages.success(request, _("Your appointment is booked."))
                 return redirect("counseling:my_bookings")
         else:
-            messages.error(request, _form_errors(form))
+            messages.error(request, form_errors_text(form))
     return render(
         request,
         "counseling/appointments/booking_form.html",
@@ -192,7 +189,7 @@ def waitlist_join(request: HttpRequest) -> HttpResponse:
     student = _student_or_403(request)
     form = WaitlistJoinForm(request.POST, counsellors=selectors.bookable_counsellors(student))
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
         return redirect("counseling:slots")
     try:
         services.waitlist_join(actor=request.user, student=student, counsellor=form.cleaned_data["counsellor"])
@@ -244,7 +241,7 @@ def waitlist_accept(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Your appointment is booked."))
                 return redirect("counseling:my_bookings")
         else:
-            messages.error(request, _form_errors(form))
+            messages.error(request, form_errors_text(form))
     slot = Slot.objects.select_related("counsellor").get(pk=entry.offered_slot_id)
     return render(
         request,
@@ -277,7 +274,7 @@ def availability(request: HttpRequest) -> HttpResponse:
 
 def _availability_post(request: HttpRequest, form: forms.Form, apply) -> HttpResponse:
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
         return redirect("counseling:availability")
     try:
         message = apply(form.cleaned_data)
@@ -436,7 +433,7 @@ def booking_decline(request: HttpRequest, pk: int) -> HttpResponse:
     booking = selectors.booking_for(request.user, pk, action="decide")
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
         return _agenda_redirect(request)
     try:
         services.booking_decline(actor=request.user, booking=booking, reason=form.cleaned_data["reason"])
@@ -453,7 +450,7 @@ def booking_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     booking = selectors.booking_for(request.user, pk, action="mark_outcome")
     form = OutcomeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors_text(form))
         return _agenda_redirect(request)
     try:
         services.booking_mark_outcome(actor=request.user, booking=booking, outcome=form.cleaned_data["outcome"])
@@ -506,7 +503,7 @@ def session_note(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Note saved."))
                 return redirect("counseling:session_note", pk=booking.pk)
         else:
-            messages.error(request, _form_errors(form))
+            messages.error(request, form_errors_text(form))
     return render(
         request,
         "counseling/appointments/session_note.html",

@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +35,7 @@ from homevisits.models import FollowUp, Trip, TripStudent, VisitDraft, VisitPhot
 from portal import config
 from portal.audit import audit_log
 from portal.models import User
-from portal.services import DomainError, notify
+from portal.services import DomainError, lock_idempotency_key, notify
 
 __all__ = [
     "DRAFT_MAX_BYTES",
@@ -151,14 +151,6 @@ def _clean(text: object, *, limit: int) -> str:
     return value
 
 
-def _lock_idempotency_key(key: uuid.UUID) -> None:
-    """A retried submission waits here until the first one commits, then finds its record (without the lock
-    both would pass the check and the second would fail on the unique key)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(key.bytes[:8], "big", signed=True)])
-
-
 # --- Records ------------------------------------------------------------------------------------------------
 
 
@@ -172,7 +164,7 @@ def visit_record_create(
     same trip and student (another member, another key) is refused. The trip must be approved, travelling
     or reporting (locked while checking). The author's draft is deleted with the record's creation.
     """
-    _lock_idempotency_key(idempotency_key)
+    lock_idempotency_key(idempotency_key)
     existing = VisitRecord.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.trip_id != trip_student.trip_id or existing.student_id != trip_student.student_id:

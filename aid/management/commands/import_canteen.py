@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from aid.services.support import hiddenaid_canteen_import
+from aid.services.hiddenaid import hiddenaid_canteen_import
 from portal.models import User
 from portal.services import DomainError
 
