@@ -6,10 +6,13 @@ the service accepts, so bad input comes back as a form error, never a 500.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from counseling.models import AvailabilityTemplate, Booking, Mode
@@ -30,6 +33,15 @@ def _text(label: str, *, max_length: int, required: bool = False, rows: int = 3,
         widget=forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput(),
         help_text=help_text,
     )
+
+
+# Availability is planned weeks ahead, never years: a day in year 9999 overflowed the date arithmetic (a 500).
+FURTHEST_DAYS_AHEAD = 2 * 366
+
+
+def validate_not_far_ahead(value: date) -> None:
+    if value > timezone.localdate() + timedelta(days=FURTHEST_DAYS_AHEAD):
+        raise forms.ValidationError(_("Choose a date within the next two years."), code="too_far")
 
 
 class _PlainForm(forms.Form):
@@ -106,7 +118,9 @@ class TemplateForm(_PlainForm):
 
 
 class SlotForm(_PlainForm):
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_not_far_ahead]
+    )
     start_time = forms.TimeField(label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"}))
     length_minutes = forms.IntegerField(label=_("Length (minutes)"), min_value=10, max_value=240, initial=50)
     mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, initial=Mode.ROOM)
@@ -114,7 +128,9 @@ class SlotForm(_PlainForm):
 
 
 class BlockedDayForm(_PlainForm):
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_not_far_ahead]
+    )
     reason = _text(_("Reason (optional)"), max_length=100, rows=0)
 
 

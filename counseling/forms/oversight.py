@@ -51,6 +51,9 @@ class ZeroReportForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if isinstance(self.fields["class_group"].widget, forms.HiddenInput) and self.has_error("class_group"):
+            # An error on a hidden field is not shown next to anything: say it where it is seen.
+            self.add_error(None, _("The form was incomplete. Check it and send it again."))
         if data.get("outcome") == self.CONCERN and not (data.get("note") or "").strip():
             self.add_error("note", _("Describe what you want to report, or choose 'nothing to report'."))
         return data
