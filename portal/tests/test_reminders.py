@@ -392,3 +392,19 @@ def test_a_reminder_with_nobody_to_send_to_is_refused(channel):
     with pytest.raises(DomainError):
         reminder_schedule(recipient=None, channel=channel, subject="x", due_at=timezone.now(), dedupe_key="nobody")
     assert not Reminder.objects.exists()
+
+
+def test_a_full_batch_queues_the_next_one_at_once(monkeypatch):
+    """A backlog (Redis or SMTP came back after an hour) drains batch after batch, not one batch a minute."""
+    user = UserFactory()
+    for n in range(5):
+        schedule(user, f"backlog-{n}")
+    queued: list[int] = []
+    monkeypatch.setattr("portal.tasks.DISPATCH_BATCH", 2)
+    monkeypatch.setattr(dispatch_due_reminders, "delay", lambda: queued.append(1))
+    assert dispatch_due_reminders() == 2
+    assert queued == [1]  # full batch: more may be due
+    assert dispatch_due_reminders() == 2
+    assert dispatch_due_reminders() == 1
+    assert queued == [1, 1]  # the last batch was not full: beat takes over again
+    assert Notification.objects.filter(recipient=user).count() == 5
