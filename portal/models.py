@@ -238,6 +238,9 @@ class RoleAssignment(models.Model):
 
     class Meta:
         ordering = ["user_id", "role"]
+        # Staff lists ("who holds this role, in this college"): every student holds the student role, so
+        # the table is as large as the roster and a role filter must not scan it.
+        indexes = [models.Index(fields=["role", "college"], name="roleassignment_role_college")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(role__in=["station_counsellor", "aid_reviewer"]) | Q(college__isnull=False),
@@ -325,7 +328,11 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notification_inbox")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "created_at"], name="notification_inbox"),
+            # The notification list and the dashboard: a recipient's newest first, read or not.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recipient_new"),
+        ]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 

@@ -154,7 +154,14 @@ class Application(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["year", "programme", "status"], name="application_year_prog_status")]
+        indexes = [
+            models.Index(fields=["year", "programme", "status"], name="application_year_prog_status"),
+            # The officers' list: filter by status (and programme), newest first; unfiltered, newest first.
+            models.Index(fields=["status", "programme", "-created_at"], name="application_status_prog"),
+            models.Index(fields=["-created_at", "-id"], name="application_newest"),
+            # The college review queue: waiting statuses, oldest submission first.
+            models.Index(fields=["status", "submitted_at"], name="application_queue"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["student", "programme", "year"], name="application_one_per_programme_year"),
             models.CheckConstraint(
@@ -250,7 +257,11 @@ class LedgerEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["fund", "kind"], name="ledger_fund_kind")]
+        indexes = [
+            models.Index(fields=["fund", "kind"], name="ledger_fund_kind"),
+            # A fund's ledger page: newest first.
+            models.Index(fields=["fund", "-created_at", "-id"], name="ledger_fund_newest"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_amount_positive")]
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")

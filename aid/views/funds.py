@@ -523,7 +523,11 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "aid/funds/batch_detail.html",
-        {"batch": batch, "payments": selectors.batch_payments(batch), "note_form": ReasonForm(required=True)},
+        {
+            "batch": batch,
+            "page": Paginator(selectors.batch_payments(batch), PAGE_SIZE).get_page(request.GET.get("page")),
+            "note_form": ReasonForm(required=True),
+        },
     )
 
 

@@ -606,13 +606,13 @@ def _running_notice(request: HttpRequest, pk: int) -> Notice:
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notice = _running_notice(request, pk)
     viewer = student_of(request.user)
-    rows = selectors.notice_rows(notice, request.user)
+    page = Paginator(selectors.notice_rows(notice, request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "aid/identification/notice_detail.html",
         {
             "notice": notice,
-            "rows": rows,
+            "page": page,
             "may_object": viewer is not None,
             "own_identification_ids": set(
                 Identification.objects.filter(student=viewer).values_list("pk", flat=True) if viewer else []

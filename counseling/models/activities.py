@@ -46,7 +46,11 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
-        indexes = [models.Index(fields=["starts_at"], name="event_starts")]
+        indexes = [
+            models.Index(fields=["starts_at"], name="event_starts"),
+            # Upcoming and past event lists split on ends_at.
+            models.Index(fields=["ends_at"], name="event_ends"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"),
             models.CheckConstraint(

@@ -98,7 +98,11 @@ class Slot(models.Model):
 
     class Meta:
         ordering = ["starts_at", "counsellor_id"]
-        indexes = [models.Index(fields=["status", "starts_at"], name="slot_open_by_time")]
+        indexes = [
+            models.Index(fields=["status", "starts_at"], name="slot_open_by_time"),
+            # The centre's agenda: every counsellor's sessions of a day, week or fortnight.
+            models.Index(fields=["starts_at"], name="slot_starts"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["counsellor", "starts_at"], name="slot_unique_counsellor_start"),
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"),

@@ -105,11 +105,16 @@ class Case(models.Model):
     touchpoint_reminded_for = models.DateField(null=True, blank=True, editable=False)
     touchpoint_escalated_for = models.DateField(null=True, blank=True, editable=False)
     close_reason = models.CharField(_("close reason"), max_length=20, choices=CloseReason.choices, blank=True)
+    # Set by the retention job (counseling.retention) years after closing: the case leaves every list and page;
+    # its timeline and the audit trail stay.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-level", "created_at"]
         indexes = [
             models.Index(fields=["college", "status", "level", "created_at"], name="case_queue"),
+            # The centre's queue (every college): status filter, then most serious and oldest first.
+            models.Index(fields=["status", "level", "created_at"], name="case_status_level"),
             models.Index(fields=["status", "ack_due_at"], name="case_ack_due"),
             models.Index(fields=["status", "next_touchpoint"], name="case_touchpoint"),
             models.Index(fields=["student", "status"], name="case_student"),

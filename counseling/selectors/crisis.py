@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -143,15 +144,23 @@ def _reporter_view(report: Report) -> ReporterView:
     return ReporterView(report=report, status=report.case.reporter_status(), questions=list(report.questions.all()))
 
 
-def reports_by(user: User) -> list[ReporterView]:
-    """The user's own named reports (anonymous ones are reachable only with their receipt code)."""
-    reports = (
+def reports_of(user: User) -> QuerySet[Report]:
+    """The user's own named reports, newest first (anonymous ones are reachable only with their receipt code)."""
+    return (
         Report.objects.filter(reporter=user, anonymous=False)
         .select_related("case")
         .prefetch_related("questions")
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
     )
+
+
+def reporter_views(reports: Iterable[Report]) -> list[ReporterView]:
+    """What the reporter may know of each report (a page of `reports_of`)."""
     return [_reporter_view(r) for r in reports]
+
+
+def reports_by(user: User) -> list[ReporterView]:
+    return reporter_views(reports_of(user))
 
 
 def report_by_receipt(code: str) -> ReporterView | None:
@@ -227,8 +236,9 @@ care_file_sections: list = []
 
 
 def care_file(student: Student) -> CareFile:
+    """Archived cases (counseling.retention) and what hangs on them are left out."""
     cases = list(
-        Case.objects.filter(student=student)
+        Case.objects.filter(student=student, archived_at__isnull=True)
         .select_related("owner")
         .annotate(n_reports=Count("reports"))
         .order_by("-created_at")
@@ -238,12 +248,17 @@ def care_file(student: Student) -> CareFile:
     open_levels = [c.level for c in cases if c.is_open]
     level = active.level if active else max(open_levels, default=None)
     history = list(
-        CaseEvent.objects.filter(case__student=student, kind__in=[CaseEvent.Kind.LEVEL, CaseEvent.Kind.CREATED])
+        CaseEvent.objects.filter(
+            case__student=student,
+            case__archived_at__isnull=True,
+            kind__in=[CaseEvent.Kind.LEVEL, CaseEvent.Kind.CREATED],
+        )
         .select_related("actor")
         .order_by("-at")
     )
-    assessments = list(Assessment.objects.filter(case__student=student).select_related("assessor"))
-    actions = list(InterventionAction.objects.filter(case__student=student).select_related("owner"))
+    live = {"case__student": student, "case__archived_at__isnull": True}
+    assessments = list(Assessment.objects.filter(**live).select_related("assessor"))
+    actions = list(InterventionAction.objects.filter(**live).select_related("owner"))
     sections = [s for s in (fn(student) for fn in care_file_sections) if s]
     return CareFile(
         student=student,

@@ -16,6 +16,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -236,13 +237,17 @@ def my_question_answer(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_my_reports(request, failed={pk: form})
 
 
+MY_REPORTS_PAGE_SIZE = 50
+
+
 def _render_my_reports(request: HttpRequest, *, failed: dict[int, AnswerForm] | None = None) -> HttpResponse:
     failed = failed or {}
+    page = Paginator(selectors.reports_of(request.user), MY_REPORTS_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         {"view": view, "questions": _question_rows(view.questions, failed, AnswerForm)}
-        for view in selectors.reports_by(request.user)
+        for view in selectors.reporter_views(page)
     ]
-    return render(request, "counseling/my_reports.html", {"rows": rows})
+    return render(request, "counseling/my_reports.html", {"rows": rows, "page": page})
 
 
 def _question_rows(

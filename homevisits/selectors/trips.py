@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -294,17 +295,22 @@ def year_summary(year: int) -> dict:
     for row in records.values_list("needs", flat=True):
         for need in row or []:
             needs[str(need)] += 1
-    follow_ups = FollowUp.objects.filter(record__trip__year=year)
-    done = follow_ups.filter(status=FollowUp.Status.DONE)
-    on_time = sum(
-        1 for done_at, due in done.values_list("done_at", "due_on") if done_at and timezone.localdate(done_at) <= due
+    # One aggregate per table, so the dashboard costs the same whatever the number of trips and follow-ups.
+    today = timezone.localdate()
+    done = Q(status=FollowUp.Status.DONE)
+    done_on = TruncDate("done_at", tzinfo=timezone.get_current_timezone())
+    follow_ups = FollowUp.objects.filter(record__trip__year=year).aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=done),
+        on_time=Count("pk", filter=done & Q(done_at__isnull=False, due_on__gte=done_on)),
+        open_overdue=Count("pk", filter=Q(status=FollowUp.Status.OPEN, due_on__lt=today)),
     )
-    trips = Trip.objects.filter(year=year)
+    trips = Trip.objects.filter(year=year).aggregate(n=Count("pk"), budget=Sum("budget"))
     spent = Expense.objects.filter(trip__year=year).aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
     return {
         "year": year,
-        "trips": trips.count(),
-        "visited": records.count(),
+        "trips": trips["n"],
+        "visited": sum(r["n"] for r in by_province),
         "by_province": [{"name": r["student__hometown_province"] or "—", "n": r["n"]} for r in by_province],
         "by_prefecture": [
             {
@@ -314,13 +320,11 @@ def year_summary(year: int) -> dict:
             for r in by_prefecture
         ],
         "needs": needs.most_common(),
-        "follow_ups": follow_ups.count(),
-        "follow_ups_done": done.count(),
-        "follow_ups_on_time": on_time,
-        "follow_ups_open_overdue": follow_ups.filter(
-            status=FollowUp.Status.OPEN, due_on__lt=timezone.localdate()
-        ).count(),
-        "budget": trips.aggregate(s=Sum("budget"))["s"] or Decimal("0.00"),
+        "follow_ups": follow_ups["total"],
+        "follow_ups_done": follow_ups["done"],
+        "follow_ups_on_time": follow_ups["on_time"],
+        "follow_ups_open_overdue": follow_ups["open_overdue"],
+        "budget": trips["budget"] or Decimal("0.00"),
         "spent": spent,
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -74,6 +75,9 @@ def _url_or_none(name: str) -> str | None:
         return None
 
 
+TRIPS_PAGE_SIZE = 50
+
+
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
@@ -97,12 +101,14 @@ def trip_list(request: HttpRequest) -> HttpResponse:
     _require_homevisits(request)
     status = request.GET.get("status", "")
     status = status if status in Trip.Status.values else ""
-    trips = list(selectors.trips_for(request.user, status=status)[:200])
+    trips = selectors.trips_for(request.user, status=status)
+    trips = Paginator(trips, TRIPS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         T + "trip_list.html",
         {
             "trips": trips,
+            "page": trips,
             "statuses": Trip.Status.choices,
             "status": status,
             "may_create": hv_access.may_create_trip(request.user),
@@ -442,7 +448,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "visitsName": _("Visits"),
         "needsName": _("Needs found"),
     }
-    years = sorted(set(Trip.objects.values_list("year", flat=True)) | {year}, reverse=True)
+    years = sorted(set(Trip.objects.order_by().values_list("year", flat=True).distinct()) | {year}, reverse=True)
     return render(request, T + "dashboard.html", {"s": summary, "chart": chart, "years": years})
 
 
