@@ -63,8 +63,10 @@ def may_file_zero_report(user: User) -> bool:
 
 @visibility_rule(Case)
 def _cases_visible(user: User, action: str) -> Q | None:
+    """Archived cases (counseling.retention) are seen by nobody but admins."""
+    live = Q(archived_at__isnull=True)
     if has_role(user, Role.CENTRE_COUNSELLOR):
-        return EVERYTHING
+        return live
     q = None
     colleges = colleges_for(user, Role.STATION_COUNSELLOR)
     if colleges:
@@ -72,7 +74,7 @@ def _cases_visible(user: User, action: str) -> Q | None:
     if has_role(user, Role.ASSESSOR):
         mine = Q(assessors=user)
         q = mine if q is None else q | mine
-    return q
+    return None if q is None else q & live
 
 
 def _is_station_of(user: User, case: Case) -> bool:

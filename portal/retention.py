@@ -1,0 +1,87 @@
+"""Retention: personal data is kept no longer than its purpose needs (PIPL art. 19), the audit trail forever.
+
+Each app registers its own steps in its `retention.py` module (found by autodiscovery, so dependencies stay
+one-way), with the setting it reads declared there through portal.config:
+
+- counseling: closed crisis cases are *archived* `counseling.closed_case_retention_years` (default 5) years
+  after closing: `Case.archived_at` is set, and from then on the case is out of every queue, list, page and
+  care file for every role but admins. Nothing is deleted: reports, timeline and the audit trail stay, so an
+  inquiry can still reconstruct what happened (through the Django admin, which is audited).
+- homevisits: visit-record drafts (`VisitDraft`, the server copy of a form being typed in the field) are
+  deleted `homevisits.draft_retention_days` (default 30) days after their last change. The identification and
+  application "drafts" in aid are the student's own unsubmitted forms, not copies, and are kept.
+
+The audit trail (AuditEvent) is never deleted; each run adds one event with what it did. `apply_retention`
+runs daily from Celery beat (portal.tasks.apply_retention) and as `python manage.py apply_retention`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.module_loading import autodiscover_modules
+
+from portal import config
+from portal.models import User
+
+# fn(*, now, dry_run, overrides) -> how many rows it changed (or would change, in a dry run)
+StepFn = Callable[..., int]
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    description: str | Promise
+    run: StepFn
+
+
+_steps: dict[str, Step] = {}
+_discovered = False
+
+
+def register_step(key: str, description: str | Promise, fn: StepFn) -> None:
+    _steps[key] = Step(key, description, fn)
+
+
+def steps() -> list[Step]:
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("retention")
+        _discovered = True
+    return sorted(_steps.values(), key=lambda s: s.key)
+
+
+def setting(key: str, overrides: dict[str, Any] | None) -> Any:
+    """A step's setting: the command line's override, or the admin's value, or the declared default."""
+    if overrides and overrides.get(key) is not None:
+        return overrides[key]
+    return config.get(key)
+
+
+def apply_retention(
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    overrides: dict[str, Any] | None = None,
+    actor: User | None = None,
+) -> dict[str, int]:
+    """Run every step, each in its own transaction; {step key: rows changed (or that would be)}.
+
+    Idempotent: a second run the same day finds nothing left to do. A real run writes one audit event.
+    """
+    from portal.audit import audit_log
+
+    now = now or timezone.now()
+    results: dict[str, int] = {}
+    for step in steps():
+        with transaction.atomic():
+            results[step.key] = step.run(now=now, dry_run=dry_run, overrides=overrides)
+    if not dry_run:
+        audit_log(actor=actor, action="retention.apply", object_type="retention", changes=results)
+    return results
