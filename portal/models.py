@@ -379,7 +379,9 @@ class Reminder(models.Model):
     class Meta:
         ordering = ["due_at", "id"]
         indexes = [
-            models.Index(fields=["next_attempt_at"], name="reminder_due_pending", condition=Q(status="pending")),
+            # The dispatcher's claim: ORDER BY next_attempt_at, id among pending rows. With the id in the index a
+            # claim is a short index scan; without it, 10,000 rows due at the same minute were sorted per claim.
+            models.Index(fields=["next_attempt_at", "id"], name="reminder_due_pending", condition=Q(status="pending")),
         ]
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")

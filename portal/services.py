@@ -220,11 +220,48 @@ def _phone_of(user: User) -> str:
     return ""
 
 
+IN_APP_BATCH = 200
+
+
+def _dispatch_in_app_batches(limit: int) -> tuple[int, int]:
+    """In-app reminders, claimed up to IN_APP_BATCH at a time: the notifications are rows written in the claim's
+    own transaction, so a batch is as exactly-once as a single row, at a fraction of the round trips.
+    Returns (handled, sent)."""
+    handled = sent = 0
+    while handled < limit:
+        with transaction.atomic():
+            now = timezone.now()
+            batch = list(
+                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=Reminder.Status.PENDING, channel=Reminder.Channel.IN_APP, next_attempt_at__lte=now)
+                .order_by("next_attempt_at", "id")[: min(IN_APP_BATCH, limit - handled)]
+            )
+            if not batch:
+                break
+            deliverable = [r for r in batch if r.recipient_id is not None]
+            Notification.objects.bulk_create(
+                Notification(recipient_id=r.recipient_id, title=r.subject, body=r.body, url=r.url, created_at=now)
+                for r in deliverable
+            )
+            for reminder in batch:
+                reminder.attempts += 1
+                if reminder.recipient_id is None:  # nobody to show it to: waiting will not help
+                    reminder.status, reminder.last_error = Reminder.Status.FAILED, "DomainError: no recipient"
+                    logger.error("reminder %s failed for good: no recipient", reminder.pk)
+                else:
+                    reminder.status, reminder.sent_at, reminder.last_error = Reminder.Status.SENT, now, ""
+            Reminder.objects.bulk_update(batch, ["attempts", "status", "sent_at", "last_error"])
+        handled += len(batch)
+        sent += len(deliverable)
+    return handled, sent
+
+
 def reminders_dispatch_due(*, limit: int = 1000) -> int:
     """Send due reminders, each exactly once, and return how many went out.
 
-    Each reminder is claimed in its own transaction with SELECT … FOR UPDATE SKIP LOCKED, sent, and
-    marked sent before the lock is released, so concurrent dispatchers never pick the same row.
+    In-app reminders go first, in batches (_dispatch_in_app_batches). Each e-mail or SMS reminder is claimed
+    in its own transaction with SELECT … FOR UPDATE SKIP LOCKED, sent, and marked sent before the lock is
+    released, so concurrent dispatchers never pick the same row.
     A dispatcher that dies (SIGKILL, power loss) releases its lock with its connection, and its
     uncommitted claim rolls back: the reminder is sent by the next dispatch, never lost. In-app
     notifications are written in the claim's transaction, so they are exactly once whatever happens.
@@ -235,14 +272,15 @@ def reminders_dispatch_due(*, limit: int = 1000) -> int:
     A failed send is retried with backoff; after REMINDER_MAX_ATTEMPTS, or at once when the failure is a
     DomainError (nothing to send to), it is marked failed.
     """
-    sent = 0
-    for _ in range(limit):
+    handled, sent = _dispatch_in_app_batches(limit)
+    for _ in range(limit - handled):
         with transaction.atomic():
             now = timezone.now()
             reminder = (
                 Reminder.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("recipient")
                 .filter(status=Reminder.Status.PENDING, next_attempt_at__lte=now)
+                .exclude(channel=Reminder.Channel.IN_APP)
                 .order_by("next_attempt_at", "id")
                 .first()
             )
