@@ -39,7 +39,9 @@ from portal.forms import form_errors_text
 from portal.models import Student, User
 from portal.services import DomainError
 
-SLOT_LIST_LIMIT = 200
+# A phone shows this many times at once (the nearest first); the filters narrow the rest. The page says how many
+# match in all.
+SLOT_LIST_LIMIT = 60
 
 
 def _student_or_403(request: HttpRequest) -> Student:
@@ -67,15 +69,16 @@ def slots(request: HttpRequest) -> HttpResponse:
     form = SlotFilterForm(request.GET or None, counsellors=counsellors)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     counsellor = filters.get("counsellor")
-    rows = list(
-        selectors.slots_open_for_booking(
-            request.user,
-            student=student,
-            counsellor_id=counsellor.pk if counsellor else None,
-            gender=filters.get("gender", ""),
-            mode=filters.get("mode", ""),
-        )[:SLOT_LIST_LIMIT]
+    matching = selectors.slots_open_for_booking(
+        request.user,
+        student=student,
+        counsellor_id=counsellor.pk if counsellor else None,
+        gender=filters.get("gender", ""),
+        mode=filters.get("mode", ""),
     )
+    rows = list(matching[: SLOT_LIST_LIMIT + 1])
+    total = len(rows) if len(rows) <= SLOT_LIST_LIMIT else matching.count()
+    rows = rows[:SLOT_LIST_LIMIT]
     days: dict = {}
     for slot in rows:
         days.setdefault(timezone.localtime(slot.starts_at).date(), []).append(slot)
@@ -85,7 +88,8 @@ def slots(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "days": days,
-            "slot_count": len(rows),
+            "slot_count": total,
+            "slots_shown": len(rows),
             "waitlist_form": WaitlistJoinForm(counsellors=counsellors, auto_id="id_wait_%s"),
         },
     )
