@@ -2,7 +2,7 @@
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 register = template.Library()
@@ -20,5 +20,5 @@ def level_badge(level: int | None) -> SafeString:
     """The coloured level badge; an include per row cost more than the rest of the row."""
     label = LEVEL_LABELS.get(level)
     if label is None:
-        return format_html('<span class="text-body-secondary">—</span>')
+        return mark_safe('<span class="text-body-secondary">—</span>')
     return format_html('<span class="badge level-badge-{0}" data-level="{0}">{1}</span>', level, label())
