@@ -209,3 +209,53 @@ def _follow_up_closers(user: User, follow_up: FollowUp) -> bool:
 
 def may_see_record(user: User, record_id: int) -> bool:
     return access.visible(user, VisitRecord).filter(pk=record_id).exists()
+
+
+# --- Who may use which view (portal.access.declare_views; docs/access-matrix.md) ----------------------------------
+# Trips and visit records: the home-visit teams (their own trips: the views answer 404 for the others) and the
+# office (which reads records; the views answer 403 to its writes); guardian contact logs also the counselling
+# and aid staff of the student's college. A follow-up's owner
+# may be any staff member, so closing one is SIGNED_IN and the view checks the owner.
+
+from portal.access import GET_ONLY, POST_ONLY, SIGNED_IN, declare_views, rule  # noqa: E402
+
+TEAMS = (Role.VISIT_TEAM, Role.AID_OFFICER, Role.ADMIN)
+GUARDIAN_LOG = (*GUARDIAN_SCHOOL_WIDE, *GUARDIAN_COLLEGE, Role.VISIT_TEAM, Role.ADMIN)
+
+declare_views(
+    "homevisits",
+    {
+        "index": rule(*GUARDIAN_LOG, methods=GET_ONLY),
+        "trip_list": rule(*TEAMS, methods=GET_ONLY),
+        "trip_create": rule(*TEAMS),
+        "trip_detail": rule(*TEAMS, pk="homevisits.Trip", methods=GET_ONLY, refused=404),
+        "trip_edit": rule(*TEAMS, pk="homevisits.Trip", refused=404),
+        "trip_transition": rule(*TEAMS, pk="homevisits.Trip", methods=POST_ONLY, refused=404),
+        "stop_add": rule(*TEAMS, pk="homevisits.Trip", methods=POST_ONLY, refused=404),
+        "trip_candidates": rule(*TEAMS, pk="homevisits.Trip", methods=GET_ONLY, refused=404),
+        "trip_student_add": rule(*TEAMS, pk="homevisits.Trip", methods=POST_ONLY, refused=404),
+        "expense_add": rule(*TEAMS, pk="homevisits.Trip", methods=POST_ONLY, refused=404),
+        "itinerary": rule(*TEAMS, pk="homevisits.Trip", methods=GET_ONLY, refused=404),
+        "trip_report": rule(*TEAMS, pk="homevisits.Trip", refused=404),
+        "trip_report_xlsx": rule(*TEAMS, pk="homevisits.Trip", methods=GET_ONLY, refused=404),
+        "stop_remove": rule(
+            *TEAMS, pk="homevisits.Trip", stop_pk="homevisits.TripStop", methods=POST_ONLY, refused=404
+        ),
+        "trip_student_remove": rule(
+            *TEAMS, pk="homevisits.Trip", planned_pk="homevisits.TripStudent", methods=POST_ONLY, refused=404
+        ),
+        "expense_receipt": rule(
+            *TEAMS, pk="homevisits.Trip", expense_pk="homevisits.Expense", methods=GET_ONLY, refused=404
+        ),
+        "dashboard": rule(Role.AID_OFFICER, Role.ADMIN, methods=GET_ONLY),
+        "guardian_contacts": rule(*GUARDIAN_LOG, student_pk="portal.Student"),
+        "record_new": rule(*TEAMS, pk="homevisits.TripStudent", refused=404),
+        "draft_save": rule(*TEAMS, pk="homevisits.TripStudent", methods=POST_ONLY, refused=404),
+        "record_detail": rule(*TEAMS, pk="homevisits.VisitRecord", methods=GET_ONLY, refused=404),
+        "photo_add": rule(*TEAMS, pk="homevisits.VisitRecord", methods=POST_ONLY, refused=404),
+        "photo": rule(*TEAMS, pk="homevisits.VisitPhoto", methods=GET_ONLY, refused=404),
+        "follow_up_add": rule(*TEAMS, pk="homevisits.VisitRecord", methods=POST_ONLY, refused=404),
+        "follow_up_done": rule(SIGNED_IN, pk="homevisits.FollowUp", methods=POST_ONLY),
+        "my_follow_ups": rule(SIGNED_IN, methods=GET_ONLY),
+    },
+)

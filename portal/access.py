@@ -74,6 +74,11 @@ def is_sensitive(model: type[models.Model]) -> bool:
     return model in _sensitive
 
 
+def has_visibility_rules(model: type[models.Model]) -> bool:
+    """Whether `visible` decides for this model (otherwise only admins see it through `visible`)."""
+    return bool(_visibility.get(model))
+
+
 # --- Roles and scopes -----------------------------------------------------------------------------
 
 
@@ -244,3 +249,125 @@ def _student_contact_editors(user: User, student: Student) -> bool:
 
 def may_list_students(user: User) -> bool:
     return has_role(user, *SCHOOL_WIDE_STUDENT_READERS, *COLLEGE_STUDENT_READERS) or is_admin(user)
+
+
+# --- Who may use which view -----------------------------------------------------------------------
+#
+# Every URL name is declared here (core) or in its app's access module with `declare_views`, naming the
+# roles that may open it, the methods it answers and, for each object id in the URL, the model it names. The
+# middleware (portal.middleware.ViewAccessMiddleware) refuses the rest before the view runs: the sign-in page for
+# a signed-out visitor, 405 for another method, and for a role not named the rule's `refused` status: 403, or
+# 404 where the roles not named can see no object of the kind; an undeclared view is refused to everyone. Object scope
+# stays in the views (`get_for_user`: 404 outside the user's scope). portal/tests/test_access_matrix.py walks the
+# URLconf, fails on an undeclared pattern and tries every URL as every persona; docs/access-matrix.md is the result.
+
+PUBLIC = "public"  # anyone, signed in or not (the view decides the rest)
+SIGNED_IN = "signed_in"  # any signed-in user, whatever their roles
+ANY_NAME = "*"  # declares every URL name of a namespace at once (the Django admin checks is_staff itself)
+GET_ONLY = ("GET",)  # pages (HEAD too)
+POST_ONLY = ("POST",)  # actions
+GET_AND_POST = ("GET", "POST")  # forms
+
+
+@dataclass(frozen=True)
+class ViewRule:
+    """Who may use a view: Role values, or (PUBLIC,) or (SIGNED_IN,); with which methods; and `objects`, which
+    maps each URL kwarg that names an object to its model ("app_label.Model") so the access matrix can try it in
+    and out of scope, and so a refused role gets the 404 a view gives for an object outside one's scope."""
+
+    roles: tuple[str, ...]
+    objects: tuple[tuple[str, str], ...] = ()
+    methods: tuple[str, ...] = GET_AND_POST
+    # The answer to a role not named: 403, or 404 where those roles can see no object of the kind (a case, a
+    # trip): the same answer as for an object outside one's scope, so existence does not leak.
+    refused: int = 403
+
+    def allows(self, user: User) -> bool:
+        if PUBLIC in self.roles:
+            return True
+        if not user.is_authenticated:
+            return False
+        return SIGNED_IN in self.roles or has_role(user, *self.roles)
+
+    def allows_method(self, method: str) -> bool:
+        return method in self.methods or (method in ("HEAD", "OPTIONS") and "GET" in self.methods)
+
+
+def rule(*roles: str, methods: tuple[str, ...] = GET_AND_POST, refused: int = 403, **objects: str) -> ViewRule:
+    """rule(Role.STUDENT, pk="counseling.Booking", methods=POST_ONLY, refused=404): a ViewRule, briefly."""
+    unknown = set(roles) - set(Role.values) - {PUBLIC, SIGNED_IN}
+    if unknown:
+        raise ValueError(f"unknown roles in a view rule: {sorted(unknown)}")
+    if refused not in (403, 404) or (refused == 404 and not objects):
+        raise ValueError("refused is 403, or 404 for a URL that names an object")
+    return ViewRule(tuple(roles), tuple(sorted(objects.items())), tuple(methods), refused)
+
+
+_view_rules: dict[str, ViewRule] = {}
+
+
+def declare_views(namespace: str, rules: dict[str, ViewRule]) -> None:
+    """Declare who may use the views of `namespace` ("" for URL names without one), by URL name."""
+    for name, view_rule in rules.items():
+        view_name = f"{namespace}:{name}" if namespace else name
+        if view_name in _view_rules and _view_rules[view_name] != view_rule:
+            raise ValueError(f"view {view_name} is declared twice, differently")
+        _view_rules[view_name] = view_rule
+
+
+def view_rule_for(view_name: str) -> ViewRule | None:
+    """The declaration of a resolved view name ("counseling:case_detail"), or None when there is none."""
+    found = _view_rules.get(view_name)
+    if found is None and ":" in view_name:
+        found = _view_rules.get(f"{view_name.rsplit(':', 1)[0]}:{ANY_NAME}")
+    return found
+
+
+def declared_views() -> dict[str, ViewRule]:
+    return dict(_view_rules)
+
+
+declare_views(
+    "portal",
+    {
+        "home": rule(SIGNED_IN),
+        "student_list": rule(*SCHOOL_WIDE_STUDENT_READERS, *COLLEGE_STUDENT_READERS, Role.ADMIN, methods=GET_ONLY),
+        # A student their own record; staff the students of their scope.
+        "student_detail": rule(
+            Role.STUDENT,
+            *SCHOOL_WIDE_STUDENT_READERS,
+            *COLLEGE_STUDENT_READERS,
+            Role.ADMIN,
+            pk="portal.Student",
+            methods=GET_ONLY,
+            refused=404,
+        ),
+        "student_contact": rule(
+            Role.STUDENT,
+            *SCHOOL_WIDE_STUDENT_READERS,
+            *COLLEGE_STUDENT_READERS,
+            Role.ADMIN,
+            pk="portal.Student",
+            refused=404,
+        ),
+        "notifications": rule(SIGNED_IN, methods=GET_ONLY),
+        "notification_read": rule(SIGNED_IN, pk="portal.Notification"),
+        "notification_read_all": rule(SIGNED_IN, methods=POST_ONLY),
+        # A student's copy of their data; the view answers 403 to a user with no student record.
+        "my_data": rule(SIGNED_IN, methods=GET_ONLY),
+        "my_data_json": rule(SIGNED_IN, methods=GET_ONLY),
+        "my_data_xlsx": rule(SIGNED_IN, methods=GET_ONLY),
+    },
+)
+declare_views(
+    "",
+    {
+        "healthz": rule(PUBLIC, methods=GET_ONLY),
+        "login": rule(PUBLIC),
+        "logout": rule(PUBLIC, methods=POST_ONLY),
+        "password_change": rule(SIGNED_IN),
+        "password_change_done": rule(SIGNED_IN, methods=GET_ONLY),
+        "set_language": rule(PUBLIC),
+    },
+)
+declare_views("admin", {ANY_NAME: rule(PUBLIC)})

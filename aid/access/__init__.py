@@ -7,3 +7,4 @@ from aid.access.core import *  # noqa: F403
 from aid.access.funds import *  # noqa: F403
 from aid.access.identification import *  # noqa: F403
 from aid.access.support import *  # noqa: F403
+from aid.access.views import *  # noqa: F403
