@@ -61,11 +61,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.ViewAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "portal.middleware_sessions.SessionLifetimeMiddleware",
 ]
+
+# Benchmark instrumentation (scripts/bench.py, `make bench`): a query-count header on every response and a
+# bare view at /bench/bare/ (portal/urls.py). Never set on a production server.
+BENCH_INSTRUMENTATION = env.bool("NUANXIN_QUERY_COUNT_HEADER", default=False)
+if BENCH_INSTRUMENTATION:
+    # First, so it also counts the queries of the session, authentication and axes middleware.
+    MIDDLEWARE.insert(0, "portal.middleware_bench.QueryCountHeaderMiddleware")
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -134,6 +143,7 @@ AXES_VERBOSE = False
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+FORMAT_MODULE_PATH = ["portal.formats"]  # ISO dates first in Chinese: <input type="date"> needs them
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -258,6 +268,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counseling.tasks.appointments.appointments_send_agendas",
         "schedule": crontab(minute=30, hour=7),
     },
+    # Archive old closed cases, delete expired drafts (portal.retention; `manage.py apply_retention`).
+    "apply-retention": {"task": "portal.tasks.apply_retention", "schedule": crontab(minute=40, hour=3)},
 }
 
 # --- E-mail and SMS ----------------------------------------------------------------------------
@@ -303,7 +315,9 @@ REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=8)
 # --- Security ----------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 12 * 3600
+# Sessions: staff are signed out after 30 idle minutes and 12 hours in all, students after 14 idle days and
+# 30 days in all (portal.middleware_sessions, checked on the server). This is only the cookie's ceiling.
+SESSION_COOKIE_AGE = 30 * 24 * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -338,10 +352,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Database errors quote the failing row; the filter removes it and masks ID-card numbers.
+    "filters": {"scrub": {"()": "portal.logfilters.ScrubSensitive"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # At DEBUG this logs every SQL statement with its parameters (incomes, searches): never in production.
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
+# 500 reports (e-mail to ADMINS) carry no POST/GET values, query string nor frame variables: a form that
+# failed may hold a narrative, an income or an ID number (portal.logfilters).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.logfilters.PrivateExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "portal.logfilters.PrivateExceptionReporter"
 
 # Absolute address of the portal, for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -5,7 +5,6 @@ from django.db import OperationalError
 
 from portal.services import reminders_dispatch_due
 
-
 DISPATCH_BATCH = 1000
 
 

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
+from portal import views, views_mydata
 
 portal_patterns = (
     [
@@ -13,6 +14,9 @@ portal_patterns = (
         path("notifications/", views.notification_list, name="notifications"),
         path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
         path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+        path("my-data/", views_mydata.my_data, name="my_data"),
+        path("my-data/download.json", views_mydata.my_data_download, {"fmt": "json"}, name="my_data_json"),
+        path("my-data/download.xlsx", views_mydata.my_data_download, {"fmt": "xlsx"}, name="my_data_xlsx"),
     ],
     "portal",
 )
@@ -30,6 +34,12 @@ urlpatterns = [
     path("homevisits/", include("homevisits.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_INSTRUMENTATION:  # `make bench` only: the ceiling of the middleware stack
+    from portal import access, middleware_bench
+
+    access.declare_views("", {"bench_bare": access.rule(access.SIGNED_IN)})
+    urlpatterns.append(path("bench/bare/", middleware_bench.bare, name="bench_bare"))
 
 admin.site.site_header = "暖心 Nuanxin"
 admin.site.site_title = "暖心 Nuanxin"
