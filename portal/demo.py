@@ -34,8 +34,8 @@ Each app seeds its own data in a module `<app>/demo.py`, imported by `seed_demo`
         slot, created = Slot.objects.get_or_create(...)   # keyed on a natural key, never plain create()
         return {"counseling.slot": int(created)}          # how many rows of each kind were created
 
-Steps run after the core step, in INSTALLED_APPS order (portal → counseling → aid → homevisits) and then
-in the order they were registered within a module, all in one transaction. A step receives the
+Steps run after the core step, in INSTALLED_APPS order (portal → counseling → aid → homevisits), then by
+module name, then in their order within a module, all in one transaction. A step receives the
 `DemoSchool` (colleges, classes, rooms, students and logins) and returns counts of the rows it created;
 `seed_demo` adds them up, writes one `demo.seeded` audit event when anything was created, and returns the
 summary. Use a `random.Random` seeded with a constant of your own (not the global `random`) so the demo
@@ -301,11 +301,22 @@ def register_step(fn: Step) -> Step:
 
 
 def registered_steps() -> list[Step]:
-    """Import `<app>.demo` of each of the project's own apps (not third-party ones), then list the steps."""
-    for app_config in django_apps.get_app_configs():
+    """Import `<app>.demo` of each of the project's own apps (not third-party ones), then list the steps in
+    INSTALLED_APPS order, then by module name, then by their place in the module.
+
+    Sorted rather than in registration order: a test (or a shell) that imported one demo module first would
+    otherwise change the order of the steps, and with it every random draw and id of the demo."""
+    app_order = {}
+    for index, app_config in enumerate(django_apps.get_app_configs()):
+        app_order[app_config.name] = index
         if Path(app_config.path).parent == Path(settings.BASE_DIR) and module_has_submodule(app_config.module, "demo"):
             import_module(f"{app_config.name}.demo")
-    return list(_steps.values())
+
+    def order(step: Step) -> tuple[int, str, int]:
+        app = step.__module__.split(".", 1)[0]
+        return (app_order.get(app, len(app_order)), step.__module__, step.__code__.co_firstlineno)
+
+    return sorted(_steps.values(), key=order)
 
 
 # --- Generating the people (pure: no database, so the same on every run) ------------------------------

@@ -26,7 +26,9 @@ declare_views(
         "identification_mine": rule(STUDENT, methods=GET_ONLY),
         "identification_edit": rule(STUDENT),
         "identification_document_add": rule(STUDENT, methods=POST_ONLY),
-        "identification_document": rule(STUDENT, *REVIEWERS, pk="aid.IdentificationDocument", methods=GET_ONLY),
+        "identification_document": rule(
+            STUDENT, *REVIEWERS, pk="aid.IdentificationDocument", methods=GET_ONLY, refused=404
+        ),
         "identification_document_delete": rule(STUDENT, *REVIEWERS, pk="aid.IdentificationDocument", methods=POST_ONLY),
         "identification_list": rule(*REVIEWERS, methods=GET_ONLY),
         "identification_detail": rule(STUDENT, *REVIEWERS, pk="aid.Identification", methods=GET_ONLY, refused=404),
