@@ -8,7 +8,7 @@ RUFF := $(VENV)/bin/ruff
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k reminders -x"
 PYTEST_ARGS ?=
 
-.PHONY: help venv venv-dev run test lint fmt migrate seed messages clean-test-services
+.PHONY: help venv venv-dev run test lint fmt migrate seed messages clean-test-services bench screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -25,9 +25,10 @@ run: venv ## Migrate, compile translations, seed the demo, start web + worker + 
 test: lint ## Lint, check migrations, run pytest against real PostgreSQL and Redis
 	scripts/test-services.sh $(SHELL) -c '$(PY) manage.py makemigrations --check --dry-run && $(PY) manage.py compile_translations && $(PY) -m pytest $(PYTEST_ARGS)'
 
-lint: venv-dev ## ruff check + ruff format --check
+lint: venv-dev ## ruff check + ruff format --check + bandit (high severity)
 	$(RUFF) check .
 	$(RUFF) format --check .
+	$(VENV)/bin/bandit -q -r portal counseling aid homevisits -x '*/tests/*,*/migrations/*' -lll
 
 fmt: venv-dev ## Fix what ruff can fix and format the code
 	$(RUFF) check --fix .
@@ -43,5 +44,18 @@ messages: venv ## Update locale/zh_Hans/LC_MESSAGES/django.po (needs GNU gettext
 	@command -v xgettext >/dev/null || { echo "makemessages needs GNU gettext: sudo apt-get install -y gettext"; exit 1; }
 	DEBUG=$${DEBUG:-1} $(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=var
 
+screenshots: venv-dev ## Run the browser journeys and save phone/desktop screenshots into docs/screenshots/
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; } || echo "Chinese text needs a CJK font: sudo apt-get install -y fonts-noto-cjk"
+	scripts/test-services.sh $(SHELL) -c '$(PY) manage.py compile_translations && NUANXIN_SCREENSHOTS=docs/screenshots $(PY) -m pytest e2e -q $(PYTEST_ARGS)'
+
+.PHONY: loadtest
+loadtest: venv-dev ## Load run: 100 users x 60 s against gunicorn (2 workers) on nuanxin_load, then a reconciliation
+	scripts/test-services.sh $(PY) scripts/loadtest.py $(LOADTEST_ARGS)
+
 clean-test-services: ## Stop throwaway test PostgreSQL/Redis left behind by a killed make test
 	@scripts/test-services.sh --clean
+
+# BENCH_ARGS: extra options of scripts/bench.py, e.g. make bench BENCH_ARGS="--quick" or "--skip-jobs".
+BENCH_ARGS ?=
+bench: venv ## Benchmark pages, admin, jobs on a scale database (DATABASE_URL, default nuanxin_bench) → docs/benchmarks.md
+	$(PY) scripts/bench.py $(if $(BENCH_STUDENTS),--students $(BENCH_STUDENTS)) $(BENCH_ARGS)
