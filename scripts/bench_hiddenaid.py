@@ -61,7 +61,24 @@ def build_schema() -> None:
 
 
 def months_back(count: int) -> list[date]:
+    """`count` months ending last month, or before the earliest month the database already holds: importing a
+    month replaces all of its rows and the clean-up deletes them, so a bench on seed_scale data must not touch
+    the school's own months."""
+    from aid.models import CanteenRecord, HiddenAidBatch
+
     month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    earliest = min(
+        filter(
+            None,
+            [
+                CanteenRecord.objects.order_by("month").values_list("month", flat=True).first(),
+                HiddenAidBatch.objects.order_by("month").values_list("month", flat=True).first(),
+            ],
+        ),
+        default=None,
+    )
+    if earliest is not None and earliest <= month:
+        month = (earliest - timedelta(days=1)).replace(day=1)
     months = []
     for _ in range(count):
         months.append(month)
