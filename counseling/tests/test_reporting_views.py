@@ -4,7 +4,6 @@ receipt page, the subject search. Real PostgreSQL; the throttle and receipt mark
 
 import random
 import re
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from counseling.models import Case, Level, Report, ReporterQuestion, Sign
 from counseling.tests.factories import submit_report
 from portal.celery import app as celery_app
 from portal.models import AuditEvent, Reminder
+from portal.tests.faults import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -497,12 +497,6 @@ def test_a_report_about_an_out_of_scope_student_answers_like_one_about_nobody(wo
 # --- Redis down ------------------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _drop_broker_pools() -> None:
     # The app caches pools bound to the broker URL it first saw (as in portal/tests/test_celery_worker.py).
     if celery_app._pool is not None:
@@ -514,7 +508,7 @@ def _drop_broker_pools() -> None:
 @contextmanager
 def redis_down() -> Iterator[None]:
     """Broker and cache both pointed at a port nothing listens on."""
-    dead = f"redis://127.0.0.1:{_free_port()}/0"
+    dead = f"redis://127.0.0.1:{free_port()}/0"
     saved = celery_app.conf.broker_url
     _drop_broker_pools()
     celery_app.conf.broker_url = dead

@@ -25,6 +25,7 @@ from portal.models import Notification, Reminder
 from portal.services import kick_dispatcher, reminder_schedule, reminders_dispatch_due
 from portal.tasks import dispatch_due_reminders, ping
 from portal.tests.factories import UserFactory
+from portal.tests.faults import free_port
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (a real Redis broker)")
 
@@ -34,12 +35,6 @@ QUEUE = "celery"  # the default queue, which the kick and beat use
 
 def isolated_broker_url() -> str:
     return urlsplit(settings.REDIS_URL)._replace(path=f"/{TEST_REDIS_DB}").geturl()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _drop_broker_pools() -> None:

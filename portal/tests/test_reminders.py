@@ -7,12 +7,8 @@ outbox) and the SMS gateway (a callable named by settings.SMS_BACKEND) are fakes
 
 import email
 import email.policy
-import socket
-import socketserver
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -24,6 +20,7 @@ from portal.models import Notification, Reminder
 from portal.services import DomainError, notify, reminder_cancel, reminder_schedule, reminders_dispatch_due
 from portal.tasks import dispatch_due_reminders
 from portal.tests.factories import StudentFactory, UserFactory
+from portal.tests.faults import free_port, smtp_sink
 
 pytestmark = pytest.mark.django_db
 
@@ -37,63 +34,6 @@ SENT_SMS: list[tuple[str, str]] = []
 def fake_sms(phone: str, text: str) -> None:
     """The SMS gateway of these tests (settings.SMS_BACKEND points here)."""
     SENT_SMS.append((phone, text))
-
-
-def free_port() -> int:
-    """A port nothing listens on (yet)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP for smtplib: greeting, EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT."""
-
-    def reply(self, line: str) -> None:
-        self.wfile.write(line.encode("ascii") + b"\r\n")
-
-    def handle(self) -> None:
-        self.reply("220 fake-smtp ESMTP")
-        while line := self.rfile.readline():
-            verb = line.decode("ascii", "replace").strip().split(" ", 1)[0].upper()
-            if verb in ("EHLO", "HELO"):
-                self.reply("250 fake-smtp")
-            elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
-                self.reply("250 OK")
-            elif verb == "DATA":
-                self.reply("354 end with <CRLF>.<CRLF>")
-                lines = []
-                while (data := self.rfile.readline()) not in (b".\r\n", b""):
-                    lines.append(data[1:] if data.startswith(b"..") else data)  # undo dot-stuffing
-                self.server.messages.append(b"".join(lines))
-                self.reply("250 queued")
-            elif verb == "QUIT":
-                self.reply("221 bye")
-                return
-            else:
-                self.reply("502 not implemented")
-
-
-class _FakeSMTPServer(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def __init__(self, port: int) -> None:
-        super().__init__(("127.0.0.1", port), _SMTPHandler)
-        self.messages: list[bytes] = []
-
-
-@contextmanager
-def fake_smtp_server(port: int) -> Iterator[_FakeSMTPServer]:
-    server = _FakeSMTPServer(port)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def smtp_mailers(port: int) -> dict:
@@ -286,7 +226,7 @@ def test_smtp_down_is_retried_with_backoff_and_sent_when_it_is_back(settings):
     reminder.refresh_from_db()
     assert reminder.attempts == 1
 
-    with fake_smtp_server(port) as server, time_machine.travel(reminder.next_attempt_at + timedelta(seconds=1)):
+    with smtp_sink(port) as server, time_machine.travel(reminder.next_attempt_at + timedelta(seconds=1)):
         assert reminders_dispatch_due() == 1
         assert reminders_dispatch_due() == 0
 
