@@ -251,6 +251,12 @@ def may_list_students(user: User) -> bool:
     return has_role(user, *SCHOOL_WIDE_STUDENT_READERS, *COLLEGE_STUDENT_READERS) or is_admin(user)
 
 
+def may_download_own_data(user: User) -> bool:
+    """PIPL's right of access is a student's: staff hold no record of their own here (the user menu and the
+    "My data" pages ask this)."""
+    return has_role(user, Role.STUDENT)
+
+
 # --- Who may use which view -----------------------------------------------------------------------
 #
 # Every URL name is declared here (core) or in its app's access module with `declare_views`, naming the
@@ -354,9 +360,9 @@ declare_views(
         "notification_read": rule(SIGNED_IN, pk="portal.Notification"),
         "notification_read_all": rule(SIGNED_IN, methods=POST_ONLY),
         # A student's copy of their data; the view answers 403 to a user with no student record.
-        "my_data": rule(SIGNED_IN, methods=GET_ONLY),
-        "my_data_json": rule(SIGNED_IN, methods=GET_ONLY),
-        "my_data_xlsx": rule(SIGNED_IN, methods=GET_ONLY),
+        "my_data": rule(Role.STUDENT, methods=GET_ONLY),
+        "my_data_json": rule(Role.STUDENT, methods=GET_ONLY),
+        "my_data_xlsx": rule(Role.STUDENT, methods=GET_ONLY),
     },
 )
 declare_views(

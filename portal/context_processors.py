@@ -14,4 +14,5 @@ def portal(request: HttpRequest) -> dict:
         "nav_items": SimpleLazyObject(lambda: navigation.items_for(user)),
         "unread_count": SimpleLazyObject(lambda: selectors.unread_notification_count(user)),
         "user_is_portal_admin": SimpleLazyObject(lambda: access.is_admin(user)),
+        "may_download_own_data": SimpleLazyObject(lambda: access.may_download_own_data(user)),
     }

@@ -67,8 +67,6 @@ class SessionLifetimeMiddleware:
         started = session.get(STARTED_KEY)
         seen = session.get(SEEN_KEY)
         limits = lifetime_for(user)
-        # For the user menu's "My data" link, without a query on every page.
-        request.student_session = limits is STUDENT
         if started is not None and seen is not None and (now - seen > limits.idle or now - started > limits.absolute):
             logout(request)
             messages.info(request, _("You were signed out after a period of inactivity. Please sign in again."))

@@ -21,7 +21,8 @@ FORMATS = {
 
 
 def _own_student(user: User) -> Student:
-    """The signed-in user's student record; staff have none here (403: the page is for students)."""
+    """The signed-in student's record (the middleware already refused other roles); a student account without
+    one (a roster gap) gets 403 too."""
     student = Student.objects.filter(user_id=user.pk).select_related("user", "college", "class_group", "room").first()
     if student is None:
         raise PermissionDenied
