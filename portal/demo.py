@@ -82,7 +82,7 @@ ROOM_CAPACITY = 6
 ROOMS_PER_FLOOR = 10
 
 
-def _words(text: str) -> list[str]:
+def words(text: str) -> list[str]:
     return text.split()
 
 
@@ -190,25 +190,25 @@ HAN_SURNAMES = (
 )
 TUJIA_SURNAMES = "向田覃冉谭彭黄杨张李"
 HUI_SURNAMES = "马马马白哈纳丁沙穆海"
-HAN_MALE = _words(
+HAN_MALE = words(
     "浩然 子轩 宇航 俊杰 志强 文博 鹏 磊 涛 明辉 家豪 晨 昊天 思远 博文 建华 伟 强 杰 亮 一鸣 天佑 梓豪 睿 "
     "嘉乐 泽宇 浩 俊熙 子豪 振宇 国庆 雨泽 航 凯 诚 旭东 志鹏 鑫 斌 宏伟"
 )
-HAN_FEMALE = _words(
+HAN_FEMALE = words(
     "欣怡 梓涵 诗琪 雨桐 佳怡 思雨 婷 静 丹 娜 晓雯 梦瑶 雅琪 慧敏 紫萱 可欣 芳 倩 颖 心怡 玉兰 春燕 晶晶 "
     "文静 雪 悦 佳琪 一诺 若曦 梦婷 丽 敏 秀英 海燕 雨欣 思琪"
 )
 # Uyghur and Kazakh names: own name · father's name.
-UYGHUR_MALE = _words(
+UYGHUR_MALE = words(
     "买买提 艾力 艾合买提 阿不都热合曼 吐尔逊 伊力哈木 热合曼 麦麦提江 阿卜杜拉 努尔艾合买提 亚森 艾则孜 "
     "库尔班 玉素甫 阿迪力 依明 艾尔肯 阿布都许库尔 买合木提 吾斯曼"
 )
-UYGHUR_FEMALE = _words(
+UYGHUR_FEMALE = words(
     "阿依古丽 古丽娜尔 迪丽努尔 热依拉 帕提古丽 阿依努尔 米热古丽 祖丽菲亚 努尔古丽 再努尔 古再丽努尔 麦尔哈巴 "
     "阿孜古丽 布帕提玛 热孜亚"
 )
-KAZAKH_MALE = _words("努尔兰 叶尔兰 别克 哈斯木 吐尔洪 加尔肯 叶尔江 阿斯哈尔 达吾列提 巴合提 叶尔波拉提 马地亚尔")
-KAZAKH_FEMALE = _words("阿依达娜 古丽巴哈尔 阿娜尔 阿依江 加娜尔 沙吾列 玛依拉 阿勒腾 古丽扎提")
+KAZAKH_MALE = words("努尔兰 叶尔兰 别克 哈斯木 吐尔洪 加尔肯 叶尔江 阿斯哈尔 达吾列提 巴合提 叶尔波拉提 马地亚尔")
+KAZAKH_FEMALE = words("阿依达娜 古丽巴哈尔 阿娜尔 阿依江 加娜尔 沙吾列 玛依拉 阿勒腾 古丽扎提")
 # Names as their owners write them, in the Uyghur script: (name, gender, father's name).
 UYGHUR_SCRIPT = [
     ("ئابدۇراخمان ئەخمەت", Gender.MALE, "ئەخمەت قادىر"),
@@ -230,11 +230,11 @@ ETHNICITY = {
     "tujia": "土家族",
 }
 
-HUBEI_TOWNS = _words("城关镇 新集镇 河口镇 石桥镇 双河乡 白果镇 七里坪镇 宣化店镇 八里湾镇 龙潭镇 团风镇 平林镇")
-HUBEI_VILLAGES = _words("东风村 红星村 新华村 团结村 光明村 和平村 胜利村 建设村 永安村 长岭村")
-XINJIANG_TOWNS = _words("托克扎克镇 乌帕尔镇 阿克喀什乡 布拉克苏乡 站敏乡 塔什米里克乡 阔克铁热克乡 喀拉布拉克乡")
-CITY_STREETS = _words("解放路 人民路 和平路 建设路 团结路 幸福路 文化路 光明路")
-PHONE_PREFIXES = _words(
+HUBEI_TOWNS = words("城关镇 新集镇 河口镇 石桥镇 双河乡 白果镇 七里坪镇 宣化店镇 八里湾镇 龙潭镇 团风镇 平林镇")
+HUBEI_VILLAGES = words("东风村 红星村 新华村 团结村 光明村 和平村 胜利村 建设村 永安村 长岭村")
+XINJIANG_TOWNS = words("托克扎克镇 乌帕尔镇 阿克喀什乡 布拉克苏乡 站敏乡 塔什米里克乡 阔克铁热克乡 喀拉布拉克乡")
+CITY_STREETS = words("解放路 人民路 和平路 建设路 团结路 幸福路 文化路 光明路")
+PHONE_PREFIXES = words(
     "130 131 132 133 134 135 136 137 138 139 150 151 152 153 155 156 157 158 159 "
     "166 173 176 177 180 181 182 183 185 186 187 188 189 191 198 199"
 )
@@ -373,10 +373,13 @@ FIXED_STUDENTS = [
     _Fixed("liaison", "han", Gender.MALE, "胡浩然", (("胡建华", "父亲"), ("程春燕", "母亲")), HUBEI[3]),
     _Fixed("committee", "han", Gender.FEMALE, "陈思雨", (("陈志强", "父亲"),), HUBEI[8]),
 ]
-GRANDFATHER_GIVEN = _words("德明 国华 福生 长贵 金山 振华 德胜 家旺")
+GRANDFATHER_GIVEN = words("德明 国华 福生 长贵 金山 振华 德胜 家旺")
 
 
-class _Generator:
+class PeopleGenerator:
+    """Names, phones, ID numbers and addresses from one seeded Random, never twice the same phone or ID number
+    (seed_demo; seed_scale reuses it for 30,000 students)."""
+
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.phones: set[str] = set()
@@ -485,7 +488,7 @@ class _Generator:
 
 def plan_students(rng: random.Random) -> list[StudentSpec]:
     """The 300 students, each with a room: classmates of one gender share rooms, floors are single-gender."""
-    gen = _Generator(rng)
+    gen = PeopleGenerator(rng)
     kinds = [kind for kind, n in KIND_COUNTS.items() for _ in range(n)]
     kinds = ["han"] * (STUDENT_COUNT - len(FIXED_STUDENTS) - len(kinds)) + kinds
     rng.shuffle(kinds)

@@ -63,7 +63,7 @@ from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
 from portal.crypto import blind_index, encrypt
-from portal.demo import ETHNICITY, _Generator, _words
+from portal.demo import ETHNICITY, PeopleGenerator, words
 from portal.models import (
     AuditEvent,
     ClassGroup,
@@ -113,7 +113,7 @@ COLLEGES = [
 ]
 KINDS = [("han", 0.82), ("uyghur", 0.09), ("kazakh", 0.03), ("hui", 0.02), ("tujia", 0.04)]
 STAFF_SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭罗梁宋郑谢韩唐冯董程曹袁邓许沈曾彭吕苏卢蒋蔡魏叶余潘杜夏钟汪田任"
-STAFF_GIVEN = _words("晓燕 静 建国 丽 志刚 伟 军 芳 红梅 海涛 文 斌 娟 俊 敏 磊 玲 婷 勇 华")
+STAFF_GIVEN = words("晓燕 静 建国 丽 志刚 伟 军 芳 红梅 海涛 文 斌 娟 俊 敏 磊 玲 婷 勇 华")
 
 
 def scaled(base: int, students: int, *, minimum: int = 1) -> int:
@@ -432,7 +432,7 @@ def seed_core(school: ScaleSchool) -> dict[str, int]:
     counts["portal.classgroup"] = len(school.classes)
 
     # Students: spread over the classes, 学号 = year + college + class within college + seat.
-    gen = _Generator(rng)
+    gen = PeopleGenerator(rng)
     class_sizes = [school.students // len(plan)] * len(plan)
     for k in range(school.students - sum(class_sizes)):
         class_sizes[k] += 1
