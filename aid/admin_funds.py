@@ -14,6 +14,7 @@ from aid.models import (
     Programme,
     Quota,
 )
+from portal.admin_audit import AuditedReadAdmin
 
 
 class ReadOnlyMixin:
@@ -66,7 +67,7 @@ class ApplicationEventInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ApplicationAdmin(ReadOnlyMixin, AuditedReadAdmin):
     list_display = ("student", "programme", "year", "status", "amount", "fund", "submitted_at")
     list_filter = ("status", "programme", "year")
     search_fields = ("student__student_no",)
@@ -97,7 +98,7 @@ class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(BankAccount)
-class BankAccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class BankAccountAdmin(ReadOnlyMixin, AuditedReadAdmin):
     list_display = ("student", "bank", "card_masked")
     search_fields = ("student__student_no",)
     list_select_related = ("student",)

@@ -57,6 +57,7 @@ from aid.models import (  # noqa: E402
     WorkStudyPlacement,
     WorkStudyPost,
 )
+from portal.admin_audit import AuditedReadAdmin  # noqa: E402
 
 
 class _NoWrites(admin.ModelAdmin):
@@ -87,7 +88,7 @@ class TermReviewInline(admin.TabularInline):
 
 
 @admin.register(FiveAidCase)
-class FiveAidCaseAdmin(_NoWrites):
+class FiveAidCaseAdmin(_NoWrites, AuditedReadAdmin):
     list_display = ("student", "identification", "opened_at", "psych_status", "placed", "xinjiang_programme")
     list_filter = ("psych_status", "placed", "xinjiang_programme")
     search_fields = ("student__student_no",)

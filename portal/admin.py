@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal import config
+from portal.admin_audit import AuditedReadAdmin
 from portal.audit import audit_log
 from portal.models import (
     AuditEvent,
@@ -64,7 +65,7 @@ class GuardianInline(admin.TabularInline):
 
 
 @admin.register(Student)
-class StudentAdmin(admin.ModelAdmin):
+class StudentAdmin(AuditedReadAdmin):
     list_display = ("student_no", "name", "gender", "ethnicity", "college", "class_group", "room", "status")
     list_filter = ("college", "status", "gender", "enrolment_year")
     search_fields = ("student_no", "name")

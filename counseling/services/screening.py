@@ -48,6 +48,7 @@ config.declare(
 )
 
 _REPORT_NAMESPACE = uuid.UUID("0b6f3d52-8f4e-4f1e-9d7a-7c1b2f0c5e61")
+_RESUBMIT_NAMESPACE = uuid.UUID("5d0c9a8e-3b1f-4c7e-a2d4-9e6f1b3c7a20")  # a changed resubmission
 
 
 # --- Queries shared with the selectors (kept here so that services never import selectors) ------------
@@ -126,7 +127,8 @@ def screening_submit(
 ) -> ScreeningResult:
     """Score and save a student's answers, then apply the safety rules. Returns the result.
 
-    Idempotent by key: a resubmitted form returns the first result (and raises nothing new). Answers must
+    Idempotent by key: a resubmitted form returns the first result (and raises nothing new); the same form
+    sent again with other answers is saved as a new result, so no answer (item 9 above all) is lost. Answers must
     be one int 0–3 per item (DomainError otherwise: nothing is saved). With a campaign, it must be open,
     for the student's enrolment year, and include the instrument.
     """
@@ -139,7 +141,16 @@ def screening_submit(
     if existing is not None:
         if existing.student_id != student.pk or existing.instrument != instrument:
             raise DomainError(_("This form was already used. Please reload the page and answer again."))
-        return existing
+        if existing.answers == answers:
+            return existing
+        # The same page sent again with other answers (the back button): a new submission, never a lost one,
+        # so an item-9 answer given the second time still raises its report. Keyed by the answers, so sending
+        # the changed page twice still saves it once.
+        idempotency_key = uuid.uuid5(_RESUBMIT_NAMESPACE, f"{idempotency_key}:{answers}")
+        lock_idempotency_key(idempotency_key)
+        existing = ScreeningResult.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
     if campaign is not None:
         _check_campaign(campaign, student=student, instrument=instrument)
     total, band = instruments.score(instrument, answers)
