@@ -3,23 +3,15 @@ appear in full; the view that serves it audits every export (services.batch_reco
 
 from __future__ import annotations
 
-import io
-
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 
 from aid.models import Payment, PaymentBatch
 from aid.selectors.funds import batch_payments
+from portal.spreadsheets import XLSX_MIME, append_row, text_cell, workbook_bytes
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ = ["ROSTER_HEADERS", "XLSX_MIME", "batch_roster_xlsx"]
+
 ROSTER_HEADERS = ["学号", "姓名", "开户银行", "银行卡号", "金额"]
-
-
-def _text(cell: Cell, value: str) -> None:
-    """Always a string cell: a card number must not become 6.2e18, a name starting "=" never a formula."""
-    cell.value = value
-    cell.data_type = "s"
-    cell.number_format = "@"
 
 
 def batch_roster_xlsx(batch: PaymentBatch) -> tuple[bytes, int]:
@@ -30,7 +22,7 @@ def batch_roster_xlsx(batch: PaymentBatch) -> tuple[bytes, int]:
     wb = Workbook()
     ws = wb.active
     ws.title = "付款名单"
-    ws.append(ROSTER_HEADERS)
+    append_row(ws, ROSTER_HEADERS)
     rows = 0
     total = 0
     for payment in batch_payments(batch).filter(status__in=(Payment.Status.SCHEDULED, Payment.Status.PAID)):
@@ -38,17 +30,15 @@ def batch_roster_xlsx(batch: PaymentBatch) -> tuple[bytes, int]:
         student = payment.student
         account = getattr(student, "bank_account", None)
         row = rows + 1
-        _text(ws.cell(row=row, column=1), student.student_no)
-        _text(ws.cell(row=row, column=2), student.name)
-        _text(ws.cell(row=row, column=3), account.bank if account else "")
-        _text(ws.cell(row=row, column=4), account.card_number if account else "")
+        text_cell(ws.cell(row=row, column=1), student.student_no)
+        text_cell(ws.cell(row=row, column=2), student.name)
+        text_cell(ws.cell(row=row, column=3), account.bank if account else "")
+        text_cell(ws.cell(row=row, column=4), account.card_number if account else "")
         amount = ws.cell(row=row, column=5, value=payment.amount)
         amount.number_format = "0.00"
         total += payment.amount
-    ws.append(["合计", "", "", "", total])
+    append_row(ws, ["合计", "", "", "", total])
     ws.cell(row=rows + 2, column=5).number_format = "0.00"
     for column, width in zip("ABCDE", (14, 18, 24, 24, 12), strict=True):
         ws.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue(), rows
+    return workbook_bytes(wb), rows

@@ -25,6 +25,7 @@ from aid.models import (
     Tier,
 )
 from portal.models import Student
+from portal.tests.pdfs import clean_pdf
 
 if TYPE_CHECKING:
     from e2e.conftest import Visit
@@ -32,12 +33,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 PASSWORD = "journey-aid-4"  # ordinary demo students have unusable passwords; the test gives two of them this one
-# A small valid PDF: what aid/uploads.py accepts (header, %%EOF in the last 2 KB, no script or launch action).
-PDF = (
-    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
-    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
-)
+# A small valid one-page PDF: what portal/uploads.py accepts (it parses with pypdf, nothing active inside).
+PDF = clean_pdf()
 DEMO_LOGINS = ("student", "liaison", "committee")
 S = Identification.Status
 A = Application.Status

@@ -34,6 +34,7 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Student
+from portal.spreadsheets import append_row, safe_cell
 
 Row = dict[str | Promise, Any]
 SectionFn = Callable[[Student], list[Row]]
@@ -116,22 +117,21 @@ def as_xlsx(data: dict[str, Any]) -> bytes:
         if not columns:
             sheet.append([str(_("Nothing recorded."))])
             continue
-        sheet.append(columns)
+        append_row(sheet, columns)
         for row in section["rows"]:
-            sheet.append([cell(row.get(c)) for c in columns])
+            append_row(sheet, [cell(row.get(c)) for c in columns])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def cell(value: Any) -> Any:
+    """One value as a cell: lists and dicts joined as text; never a formula (portal.spreadsheets.safe_cell)."""
     if isinstance(value, list):
-        return "; ".join(str(cell(v)) for v in value)
+        return safe_cell("; ".join(str(cell(v)) for v in value))
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {cell(v)}" for k, v in value.items())
-    if isinstance(value, str) and value[:1] in "=+-@":
-        return "'" + value  # never a formula (CSV/XLSX injection)
-    return value
+        return safe_cell(", ".join(f"{k}: {cell(v)}" for k, v in value.items()))
+    return safe_cell(value)
 
 
 # --- The portal's own sections -------------------------------------------------------------------------------

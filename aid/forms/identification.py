@@ -15,8 +15,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aid.models import Notice, SpecialStatus, Tier
-from aid.uploads import check_upload
 from portal.models import College, User
+from portal.uploads import check_document
 from portal.validators import validate_no_control_chars
 
 STATEMENT_MAX = 5000
@@ -128,7 +128,7 @@ class DocumentForm(_NoTagForm):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        check_upload(upload)  # raises ValidationError with the user's message
+        check_document(upload)  # raises ValidationError with the user's message
         return upload
 
 

@@ -50,12 +50,12 @@ from aid.models import (
     Tier,
 )
 from aid.selectors.identification import HARDSHIP_TIERS, current_year, effective_members
-from aid.uploads import check_upload, clean_original_name, private_name
 from portal import config
 from portal.audit import audit_log
 from portal.models import ClassGroup, College, Holiday, Role, Staff, Student, User
 from portal.selectors import role_holders
 from portal.services import DomainError, notify, reminder_schedule
+from portal.uploads import check_document, clean_original_name, private_name
 
 __all__ = [
     "MAX_DOCUMENTS",
@@ -388,7 +388,7 @@ def document_add(*, actor: User, identification: Identification, upload: Uploade
     if identification.documents.count() >= MAX_DOCUMENTS:
         raise DomainError(_("At most %(max)s documents.") % {"max": MAX_DOCUMENTS})
     try:
-        checked = check_upload(upload)
+        checked = check_document(upload)
     except ValidationError as exc:
         raise DomainError(exc.messages[0]) from exc
     document = IdentificationDocument(

@@ -16,6 +16,7 @@ from aid.services import identification as services
 from aid.tests.factories import AcademicYearFactory, identification_in
 from portal.models import AuditEvent
 from portal.services import DomainError
+from portal.tests.pdfs import clean_pdf, pdf_bytes
 
 EDIT = reverse("aid:identification_edit")
 MINE = reverse("aid:identification_mine")
@@ -178,7 +179,7 @@ def test_a_submitted_application_can_no_longer_be_changed(world, client_for, yea
 
 # --- Uploads -----------------------------------------------------------------------------------------
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF_BYTES = clean_pdf()
 
 
 def png_bytes() -> bytes:
@@ -223,7 +224,11 @@ def test_valid_pdf_png_and_jpeg_are_accepted(world, client_for, year, name, cont
     [
         ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, "Only PDF, JPEG and PNG"),
         ("big.pdf", b"%PDF-1.4\n" + b"0" * (6 * 1024 * 1024) + b"\n%%EOF", "at most 5 MB"),
-        ("script.pdf", b"%PDF-1.4\n<< /JavaScript (app.alert(1)) >>\n%%EOF", "contains scripts"),
+        (
+            "script.pdf",
+            pdf_bytes(catalog_extra=b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"),
+            "contains scripts",
+        ),
         ("fake.png", b"\x89PNG\r\n\x1a\nnot really", "Only PDF, JPEG and PNG"),
     ],
 )

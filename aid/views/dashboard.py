@@ -6,7 +6,6 @@ Who: aid officers and admins (whole school), aid reviewers (their colleges). Eve
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 
 from django.contrib.auth.decorators import login_required
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET
 from aid import access
 from aid.models import AcademicYear, Aid, Tier
 from aid.selectors import support as selectors
+from portal.spreadsheets import append_row, xlsx_response
 
 TABLES = ("tiers", "party", "programme", "college", "coverage")
 TIERS = (Tier.SPECIAL, Tier.DIFFICULT, Tier.GENERAL)
@@ -71,13 +71,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _safe(value: object) -> object:
-    """Text a spreadsheet would run as a formula is written as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _rows(table: str, data: selectors.Dashboard) -> tuple[list[str], Iterable[list]]:
     if table == "tiers":
         head = [_("College"), *[str(Tier(t).label) for t in TIERS], _("Total")]
@@ -113,9 +106,9 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = table
-    sheet.append(head)
+    append_row(sheet, head)
     for row in rows:
-        sheet.append([_safe(v) for v in row])
+        append_row(sheet, row)  # names typed by users are written as text, never as formulas
     if table == "coverage":
         for col in range(4, len(head) + 1, 2):
             for cell in sheet.iter_cols(min_col=col, max_col=col, min_row=2):
@@ -125,10 +118,4 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
         for c in sheet["C"][1:]:
             c.number_format = "#,##0.00"
     sheet.column_dimensions["A"].width = 28
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="aid-{table}-{year.name if year else "none"}.xlsx"'
-    return response
+    return xlsx_response(workbook, filename=f"aid-{table}-{year.name if year else 'none'}.xlsx")

@@ -11,12 +11,12 @@ serialised, and the seat count read after the lock is the truth.
 from __future__ import annotations
 
 import hmac
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -27,7 +27,7 @@ from django.utils.translation import override
 
 from counseling.models import ArticleRead, Event, EventSignup, JournalArticle, JournalImage, JournalIssue
 from counseling.sanitise import sanitise_article_html
-from portal import config
+from portal import config, uploads
 from portal.access import colleges_for, has_role, is_admin
 from portal.audit import audit_log
 from portal.models import College, Reminder, Role, Student, User
@@ -77,9 +77,7 @@ EVENT_CAPACITY_MAX = 5000
 CHECKIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CHECKIN_CODE_LENGTH = 6
 CHECKIN_GRACE = timedelta(hours=1)
-IMAGE_MAX_BYTES = 5 * 1024 * 1024
-IMAGE_MAX_PIXELS = 40_000_000  # a 5 MB file may still inflate to gigabytes: refuse before decoding
-IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+IMAGE_MAX_BYTES = uploads.IMAGE.max_bytes
 ARTICLE_BODY_MAX = 200_000
 
 SEATED = (EventSignup.Status.SIGNED_UP, EventSignup.Status.ATTENDED)
@@ -550,56 +548,17 @@ def journal_article_save(
     return article
 
 
-def _checked_image(upload: UploadedFile) -> tuple[bytes, str, str]:
-    """(re-encoded bytes, content type, extension) of a real JPEG or PNG, or DomainError.
-
-    The content decides, never the name or the browser's content type: Pillow must recognise the
-    file, `verify()` must pass (PNG chunk CRCs), and the whole image must decode. The image is then
-    saved anew, which drops metadata (EXIF, GPS location) and anything appended after the image data.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if upload.size is None or upload.size > IMAGE_MAX_BYTES:
-        raise DomainError(_("The image is larger than 5 MB."))
-    data = upload.read(IMAGE_MAX_BYTES + 1)
-    if len(data) > IMAGE_MAX_BYTES:
-        raise DomainError(_("The image is larger than 5 MB."))
-    refused = _("Upload a JPEG or PNG image.")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = probe.format
-            if fmt not in IMAGE_FORMATS:
-                raise DomainError(refused)
-            if probe.width * probe.height > IMAGE_MAX_PIXELS:
-                raise DomainError(_("The image has too many pixels."))
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            out = io.BytesIO()
-            if fmt == "JPEG":
-                image.convert("RGB").save(out, "JPEG", quality=90, optimize=True)
-            else:
-                image.save(out, "PNG", optimize=True)
-    except DomainError:
-        raise
-    except UnidentifiedImageError as exc:  # not an image Pillow knows: an .exe, a text file
-        raise DomainError(refused) from exc
-    except Image.DecompressionBombError as exc:
-        raise DomainError(_("The image has too many pixels.")) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise DomainError(_("The file is not a readable JPEG or PNG image.")) from exc
-    content_type, ext = IMAGE_FORMATS[fmt]
-    return out.getvalue(), content_type, ext
-
-
 @transaction.atomic
 def journal_image_upload(*, actor: User, issue: JournalIssue, upload: UploadedFile) -> JournalImage:
     """Check and store an image in private media (served by the journal_image view). Caller has checked
     `may_manage_journal`. The stored name is random, never the uploader's file name."""
-    data, content_type, ext = _checked_image(upload)
-    image = JournalImage(issue=issue, content_type=content_type, uploaded_by=actor)
-    image.image.save(f"{secrets.token_hex(16)}.{ext}", ContentFile(data), save=False)
+    try:  # JPEG or PNG by content, re-encoded: EXIF, GPS and anything after the image data are dropped
+        checked = uploads.check_image(upload, rules=uploads.IMAGE)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0]) from exc
+    data = checked.data
+    image = JournalImage(issue=issue, content_type=checked.content_type, uploaded_by=actor)
+    image.image.save(f"{secrets.token_hex(16)}.{checked.extension}", ContentFile(data), save=False)
     image.save()
     audit_log(actor=actor, action="journal.image_uploaded", obj=image, changes={"bytes": len(data)})
     return image

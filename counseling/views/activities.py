@@ -7,8 +7,6 @@ message or a form error, never a 500. Every change is POST only.
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -36,6 +34,7 @@ from portal import access
 from portal.access import colleges_for, has_role, is_admin
 from portal.models import College, Role, Student, User
 from portal.services import DomainError
+from portal.spreadsheets import append_row, xlsx_response
 
 CODE_FAILURE_LIMIT = 10
 CODE_FAILURE_WINDOW = 10 * 60  # seconds
@@ -363,25 +362,20 @@ def coverage_export(request: HttpRequest) -> HttpResponse:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Colleges")[:31]
-    sheet.append([_("College"), _("Students"), _("Attended at least one event"), _("Share")])
+    append_row(sheet, [_("College"), _("Students"), _("Attended at least one event"), _("Share")])
     for row in selectors.coverage_by_college(user, year=year):
-        sheet.append([row.name, row.students, row.covered, round(row.share, 4)])
+        # College and class names are typed by people: append_row writes "=..." as text, never a formula.
+        append_row(sheet, [row.name, row.students, row.covered, round(row.share, 4)])
         sheet.cell(row=sheet.max_row, column=4).number_format = "0.0%"
     classes = workbook.create_sheet(_("Classes")[:31])
-    classes.append([_("College"), _("Class"), _("Students"), _("Attended at least one event"), _("Share")])
+    append_row(classes, [_("College"), _("Class"), _("Students"), _("Attended at least one event"), _("Share")])
     for row in selectors.coverage_by_class(user, year=year):
-        classes.append([row.extra["college"], row.name, row.students, row.covered, round(row.share, 4)])
+        append_row(classes, [row.extra["college"], row.name, row.students, row.covered, round(row.share, 4)])
         classes.cell(row=classes.max_row, column=5).number_format = "0.0%"
     for ws in (sheet, classes):
         ws.column_dimensions["A"].width = 24
         ws.column_dimensions["B"].width = 24
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="activity-coverage-{year}.xlsx"'
-    return response
+    return xlsx_response(workbook, filename=f"activity-coverage-{year}.xlsx")
 
 
 # --- Journal --------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ domain rules are checked here and raise DomainError, which views render as a mes
 
 from __future__ import annotations
 
-import io
 import json
 import secrets
 import uuid
@@ -22,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy, override
 
 from homevisits.access import RECORDING_STATUSES
 from homevisits.models import FollowUp, Trip, TripStudent, VisitDraft, VisitPhoto, VisitRecord
-from portal import config
+from portal import config, uploads
 from portal.audit import audit_log
 from portal.models import User
 from portal.services import DomainError, lock_idempotency_key, notify
@@ -74,10 +74,8 @@ NARRATIVE_MAX = 5000
 SHORT_MAX = 300
 DRAFT_MAX_BYTES = 200_000
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
-PHOTO_MAX_PIXELS = 60_000_000
 PHOTOS_PER_RECORD = 30
 NOTE_MAX = 2000
-IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png"}
 
 # The record's form fields, as the form, the draft and the service know them.
 RECORD_FIELDS = (
@@ -271,48 +269,6 @@ def visit_draft_save(*, actor: User, trip_student: TripStudent, data: dict[str, 
 # --- Photos ---------------------------------------------------------------------------------------------------
 
 
-def _reencoded_image(upload: UploadedFile) -> tuple[bytes, str]:
-    """(bytes, extension) of a real JPEG or PNG, saved anew by Pillow: EXIF, GPS and anything appended
-    after the image data are dropped. The content decides, never the name or the browser's type."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    too_big = _("A photo may be at most 10 MB.")
-    if upload.size is None or upload.size > PHOTO_MAX_BYTES:
-        raise DomainError(too_big)
-    upload.seek(0)
-    data = upload.read(PHOTO_MAX_BYTES + 1)
-    if len(data) > PHOTO_MAX_BYTES:
-        raise DomainError(too_big)
-    refused = _("Upload a JPEG or PNG photo.")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = probe.format or ""
-            if fmt not in IMAGE_FORMATS:
-                raise DomainError(refused)
-            if probe.width * probe.height > PHOTO_MAX_PIXELS:
-                raise DomainError(_("The photo has too many pixels."))
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            out = io.BytesIO()
-            if fmt == "JPEG":
-                image.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
-            else:
-                if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-                    image = image.convert("RGBA")
-                image.save(out, "PNG", optimize=True)
-    except DomainError:
-        raise
-    except UnidentifiedImageError as exc:
-        raise DomainError(refused) from exc
-    except Image.DecompressionBombError as exc:
-        raise DomainError(_("The photo has too many pixels.")) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise DomainError(_("The file is not a readable JPEG or PNG photo.")) from exc
-    return out.getvalue(), IMAGE_FORMATS[fmt]
-
-
 @transaction.atomic
 def visit_photo_add(*, actor: User, record: VisitRecord, upload: UploadedFile, consent: bool) -> VisitPhoto:
     """Store a photo of the visit in private media (served by the `photo` view). Caller has checked
@@ -321,7 +277,11 @@ def visit_photo_add(*, actor: User, record: VisitRecord, upload: UploadedFile, c
         raise DomainError(_("Record that the family agreed to the photo before uploading it."))
     if record.photos.count() >= PHOTOS_PER_RECORD:
         raise DomainError(_("A visit record can have at most %(n)s photos.") % {"n": PHOTOS_PER_RECORD})
-    data, ext = _reencoded_image(upload)
+    try:  # JPEG or PNG by content, re-encoded: EXIF, GPS and anything after the image data are dropped
+        checked = uploads.check_image(upload, rules=uploads.PHOTO)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0]) from exc
+    data, ext = checked.data, checked.extension
     photo = VisitPhoto(record=record, consent_recorded=True, uploaded_by=actor)
     photo.image.save(f"{secrets.token_hex(16)}.{ext}", ContentFile(data), save=False)
     photo.save()

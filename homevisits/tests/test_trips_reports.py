@@ -14,6 +14,7 @@ from homevisits import services
 from homevisits.models import Expense, FollowUp, Trip, VisitRecord
 from homevisits.tests.factories import TripFactory, TripStopFactory, plan
 from portal.models import Reminder
+from portal.tests.pdfs import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def _record(trip, student, *, outcome="visited", needs=(), reason=""):
 
 
 def test_itinerary_shows_stops_students_guardian_phones_and_addresses(world, client_for):
-    trip = TripFactory(leader=world["visitor"])
+    trip = TripFactory(leader=world["visitor"], status=Trip.Status.APPROVED)  # guardians open from approval on
     stop = TripStopFactory(trip=trip, position=1, county="红安县")
     world.student_a.hometown_address = "七里坪镇 长胜街 8号"
     world.student_a.save(update_fields=["hometown_address"])
@@ -48,7 +49,7 @@ def test_itinerary_shows_stops_students_guardian_phones_and_addresses(world, cli
 
 
 def test_report_numbers_and_xlsx(world, client_for):
-    trip = TripFactory(leader=world["visitor"], budget=Decimal("1000.00"))
+    trip = TripFactory(leader=world["visitor"], budget=Decimal("1000.00"), status=Trip.Status.REPORTING)
     stop = TripStopFactory(trip=trip, position=1)
     for s in (world.student_a, world.roommate_a, world.student_b):
         plan(trip, s, stop=stop)
@@ -172,7 +173,7 @@ def test_receipt_checked_by_content(world, client_for):
         {"spent_on": "2026-08-01", "category": "c", "amount": "1", "receipt": fake},
     )
     assert response.status_code == 400 and b"Only PDF, JPEG and PNG" in response.content
-    pdf = SimpleUploadedFile("r.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n", content_type="application/pdf")
+    pdf = SimpleUploadedFile("r.pdf", clean_pdf(), content_type="application/pdf")
     client_for(world["visitor"]).post(
         reverse("homevisits:expense_add", args=[trip.pk]),
         {"spent_on": "2026-08-01", "category": "c", "amount": "1", "receipt": pdf},

@@ -34,6 +34,8 @@ from django.test import Client
 from django.utils import timezone
 from hypothesis import strategies as st
 
+from portal.tests.pdfs import clean_pdf
+
 MISSING = object()
 
 SCRIPT_PAYLOAD = "<script>alert(1)</script>"
@@ -134,7 +136,7 @@ def _jpeg_bytes() -> bytes:
     return buffer.getvalue()
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_BYTES = clean_pdf()
 PNG_BYTES = _png_bytes()
 JPEG_BYTES = _jpeg_bytes()
 
