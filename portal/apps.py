@@ -7,7 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal core")
 
     def ready(self) -> None:
-        from portal import access, middleware_sessions, navigation, retention
+        from portal import access, middleware_cache, middleware_sessions, navigation, retention
 
         navigation.register(
             navigation.NavItem(_("Students"), "portal:student_list", access.may_list_students, order=90)
@@ -15,3 +15,4 @@ class PortalConfig(AppConfig):
         navigation.register(navigation.NavItem(_("Admin"), "admin:index", lambda user: user.is_staff, order=200))
         retention.steps()  # each app's retention module declares its settings (Admin → Settings lists them)
         middleware_sessions.connect_signals()
+        middleware_cache.connect_signals()

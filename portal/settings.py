@@ -4,6 +4,7 @@ See the README's configuration table. With nothing set, a newcomer gets SQLite, 
 needs no server (kombu's filesystem transport) and console e-mail: a working demo with nothing installed.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.RequestIdMiddleware",
+    # Cache-Control: private, no-store for signed-in users (after WhiteNoise: static files keep their caching).
+    "portal.middleware_cache.PrivateNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,11 +135,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# django-axes: 5 failures for one account from one address lock that pair for 15 minutes.
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
+# Sign-in limits (django-axes, portal/login_limits.py): LOGIN_FAILURES_PER_USER failures for one account from one
+# address lock that pair, LOGIN_FAILURES_PER_ADDRESS failures from one address (any user names: password
+# spraying) lock the address for every account, each for LOGIN_COOLOFF_MINUTES. Addresses or networks in
+# LOGIN_ADDRESS_ALLOWLIST (a campus NAT) are never locked address-wide; the per-account limit applies there too.
+LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+LOGIN_ADDRESS_ALLOWLIST = env.list("LOGIN_ADDRESS_ALLOWLIST", default=[])
+if not 0 < LOGIN_FAILURES_PER_USER < LOGIN_FAILURES_PER_ADDRESS or LOGIN_COOLOFF_MINUTES < 1:
+    raise environ.ImproperlyConfigured(
+        "Need 0 < LOGIN_FAILURES_PER_USER < LOGIN_FAILURES_PER_ADDRESS and LOGIN_COOLOFF_MINUTES >= 1."
+    )
+for _entry in LOGIN_ADDRESS_ALLOWLIST:  # a typo must stop the start, not every sign-in with a 500
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError as _exc:
+        raise environ.ImproperlyConfigured(f"LOGIN_ADDRESS_ALLOWLIST: not an address or network: {_entry!r}") from _exc
+AXES_HANDLER = "portal.login_limits.LoginLimitHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USER
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+# Only the per-account set: the address-wide limit lives in the handler, where a success does not reset it.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client address is REMOTE_ADDR as RequestIdMiddleware left it (the proxy's header when BEHIND_PROXY), so a
+# django-ipware installed later cannot start trusting a client-sent X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "portal.login_limits.client_address"
+AXES_LOCKOUT_CALLABLE = "portal.login_limits.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 

@@ -178,7 +178,8 @@ def may_sign_off_timesheet(user: User, timesheet: Timesheet) -> bool:
 # *candidates under review* of their own college (to add or remove names with a reason): a list that is
 # not yet a decision and that they help make. Once the batch is approved it is a list of recipients and
 # disappears from their view (404). A student sees only their own subsidy, and only once approved.
-# Canteen data is seen by aid officers only. Every read of a candidate through get_for_user is audited.
+# Canteen data, and every figure drawn from it (meals, spend, thresholds, amounts: may_see_canteen_figures), is
+# seen by aid officers only. Every read of a candidate through get_for_user is audited.
 
 from aid.models import CanteenImport, CanteenRecord, HiddenAidBatch, HiddenAidCandidate  # noqa: E402
 from portal.access import colleges_for as _colleges_for  # noqa: E402
@@ -188,6 +189,7 @@ __all__ += [
     "hiddenaid_may_change_student",
     "may_manage_hidden_aid",
     "may_review_hidden_aid",
+    "may_see_canteen_figures",
 ]
 
 HIDDEN_AID_COLLEGE_ROLES = (Role.STATION_COUNSELLOR, Role.AID_REVIEWER)
@@ -204,6 +206,17 @@ def hiddenaid_colleges(user: User) -> set[int] | None:
 
 def may_manage_hidden_aid(user: User) -> bool:
     """Import canteen data, evaluate, approve, pay, see recipients: aid officers and admins."""
+    return is_aid_officer(user)
+
+
+def may_see_canteen_figures(user: User) -> bool:
+    """Meal counts, canteen spend, the rule's thresholds and the subsidy amounts: aid officers and admins only.
+
+    Station counsellors and aid reviewers of a college see the candidates' names and may add or remove them
+    with a reason, but a student's canteen figures are family finances, which counselling staff never see;
+    and an amount or threshold gives the spend away (a top-up is the threshold minus the spend). Pages,
+    partials and messages of hidden aid show a figure only when this is true.
+    """
     return is_aid_officer(user)
 
 

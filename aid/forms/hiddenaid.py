@@ -90,6 +90,12 @@ class CandidateAddForm(_HiddenAidForm):
     )
     reason = _reason_field()
 
+    def __init__(self, *args: Any, with_amount: bool = True, **kwargs: Any) -> None:
+        """with_amount: the user may see and set amounts (access.may_see_canteen_figures); otherwise the rule's."""
+        super().__init__(*args, **kwargs)
+        if not with_amount:
+            del self.fields["amount"]
+
     def clean_student_no(self) -> str:
         return self.cleaned_data["student_no"].strip()
 

@@ -39,6 +39,7 @@ from portal.services import DomainError, notify
 
 __all__ = [
     "HIDDEN_AID_DEFAULT_RULES",
+    "HiddenAidAmountNeeded",
     "HiddenAidRule",
     "hiddenaid_batch_approve",
     "hiddenaid_batch_evaluate",
@@ -73,6 +74,10 @@ config.declare(
 )
 
 _CENT = Decimal("0.01")
+
+
+class HiddenAidAmountNeeded(DomainError):
+    """The rule gives the student nothing, so someone who may set amounts (an aid officer) must add them."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -292,7 +297,7 @@ def hiddenaid_candidate_add(
     if amount is None:
         amount = rule.amount_for(spend) if record or rule.mode == "fixed" else ZERO
     if amount <= 0:
-        raise DomainError(gettext("The rule gives this student nothing; enter an amount."))
+        raise HiddenAidAmountNeeded(gettext("The rule gives this student nothing; enter an amount."))
     if amount > rule.most or amount != amount.quantize(_CENT):
         raise DomainError(gettext("The amount must be at most %(most)s yuan, in yuan and fen.") % {"most": rule.most})
     candidate = HiddenAidCandidate.objects.select_for_update().filter(batch=batch, student=student).first()

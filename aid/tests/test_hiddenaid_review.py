@@ -69,7 +69,8 @@ def test_nobody_adds_a_student_of_another_college(world, batch, client_for):
 
 
 def test_adding_needs_a_reason_and_a_sensible_amount(world, batch, client_for):
-    client = client_for(world["aidreviewer"])
+    # Amounts are set by aid officers only (college staff never see them: test_abuse_hiddenaid.py).
+    client = client_for(world["aidofficer"])
     url = reverse("aid:hiddenaid_candidate_add", args=[batch.pk])
     no = world.roommate_a.student_no
     assert "Reason: This field is required" in client.post(url, {"student_no": no}, follow=True).content.decode()

@@ -65,7 +65,11 @@ def index(request: HttpRequest) -> HttpResponse:
     if not hidden_access.may_review_hidden_aid(user):
         raise PermissionDenied
     officer = hidden_access.may_manage_hidden_aid(user)
-    context = {"batches": selectors.hiddenaid_batches_for(user), "officer": officer}
+    context = {
+        "batches": selectors.hiddenaid_batches_for(user),
+        "officer": officer,
+        "figures": hidden_access.may_see_canteen_figures(user),
+    }
     if officer:
         months = selectors.hiddenaid_months_with_data(user)
         evaluate = EvaluateForm(months=months)
@@ -137,16 +141,19 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     candidates = selectors.hiddenaid_candidates_for(user, batch, query=query)
     page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page"))
     may_change = access.can(user, "hiddenaid_change", batch)
+    # Meals, spend, thresholds and amounts: aid officers only (the template asks this flag, never a role).
+    figures = hidden_access.may_see_canteen_figures(user)
     context = {
         "batch": batch,
         "page": page,
         "search": search,
         "officer": officer,
+        "figures": figures,
         "may_change": may_change,
-        "rules": services.hiddenaid_rules_of(batch) if batch.rules else None,
+        "rules": services.hiddenaid_rules_of(batch) if batch.rules and figures else None,
     }
     if may_change:
-        add = CandidateAddForm()
+        add = CandidateAddForm(with_amount=figures)
         add.helper.form_action = reverse("aid:hiddenaid_candidate_add", args=[batch.pk])
         context["add_form"] = add
         remove = CandidateRemoveForm()
@@ -168,7 +175,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def candidate_add(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     batch = access.get_for_user(user, HiddenAidBatch, action="hiddenaid_change", pk=pk)
-    form = CandidateAddForm(request.POST)
+    figures = hidden_access.may_see_canteen_figures(user)
+    form = CandidateAddForm(request.POST, with_amount=figures)
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("aid:hiddenaid_batch", batch.pk)
@@ -183,8 +191,14 @@ def candidate_add(request: HttpRequest, pk: int) -> HttpResponse:
             batch=batch,
             student=student,
             reason=form.cleaned_data["reason"],
-            amount=form.cleaned_data["amount"],
+            amount=form.cleaned_data.get("amount"),
         )
+    except services.HiddenAidAmountNeeded as exc:
+        # "Enter an amount" means nothing to someone who may not set one.
+        if figures:
+            _refused(request, exc)
+        else:
+            messages.error(request, _("The aid office sets the amount for this student: ask them to add the student."))
     except DomainError as exc:
         _refused(request, exc)
     else:

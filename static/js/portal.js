@@ -6,8 +6,21 @@ document.addEventListener("change", (event) => {
   }
 });
 
-// Signing out clears what this portal kept in the browser (e.g. home-visit drafts, which are also
-// saved on the server): a shared phone must not show the next person a family's details.
+// Signing out clears what this portal kept in the browser: a shared phone must not show the next person a
+// family's details. Except a home-visit draft the server has not confirmed (visit-form.js notes `sentAt`):
+// it may be the only copy of notes typed without signal, so it stays until the visit form sends it. The
+// server's sign-out answer clears the HTTP cache (Clear-Site-Data: "cache"), not storage, for this reason
+// (portal/middleware_cache.py).
+const unsentVisitDraft = (storage, key) => {
+  if (!key.startsWith("nuanxin:visit-draft:")) return false;
+  try {
+    const copy = JSON.parse(storage.getItem(key) || "null");
+    return Boolean(copy) && Number(copy.sentAt || 0) < Number(copy.savedAt || 0);
+  } catch (error) {
+    return false;
+  }
+};
+
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || form.dataset.clearLocalData === undefined) {
@@ -16,7 +29,7 @@ document.addEventListener("submit", (event) => {
   try {
     const storage = window.localStorage;
     Object.keys(storage)
-      .filter((key) => key.startsWith("nuanxin:"))
+      .filter((key) => key.startsWith("nuanxin:") && !unsentVisitDraft(storage, key))
       .forEach((key) => storage.removeItem(key));
   } catch (error) {
     // Storage unavailable (private mode): nothing was kept.

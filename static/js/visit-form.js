@@ -3,7 +3,9 @@
 // - the copy is restored on load when it is newer than the server's draft;
 // - when online, the draft is POSTed to the server (debounced, and again on the "online" event);
 // - the hidden idempotency key is created once per draft and kept with it, so a form sent twice (a retry
-//   after a timeout) makes one record; the record page clears the local copy once the record exists.
+//   after a timeout) makes one record; the record page clears the local copy once the record exists;
+// - the copy notes when the server confirmed it (sentAt), so signing out (portal.js) removes confirmed copies
+//   and keeps one the server never got (e.g. the session ran out while offline and the save was refused).
 // Without JavaScript the form still works: the server generated the key, and the form posts normally.
 (() => {
   const storage = (() => {
@@ -83,10 +85,12 @@
     }
   };
 
-  const writeLocal = () => {
+  // sent: the server already holds this content (the page was just rendered from its draft).
+  const writeLocal = (sent = false) => {
     if (!storage) return;
     try {
-      storage.setItem(key, JSON.stringify({ savedAt: Date.now(), data: collect() }));
+      const savedAt = Date.now();
+      storage.setItem(key, JSON.stringify({ savedAt, sentAt: sent ? savedAt : 0, data: collect() }));
       say(form.dataset.msgLocal);
     } catch (error) {
       // Storage full or disabled: the server copy is the only one.
@@ -101,6 +105,7 @@
     }
     sending = true;
     dirty = false;
+    const sentCopy = readLocal();
     try {
       const response = await fetch(draftUrl, {
         method: "POST",
@@ -108,7 +113,9 @@
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.value : "" },
         body: JSON.stringify(collect()),
       });
-      if (response.ok) {
+      // A redirect is the sign-in page (the session ran out): the server did not keep the draft.
+      if (response.ok && !response.redirected) {
+        markSent(sentCopy ? Number(sentCopy.savedAt || 0) : 0);
         say(form.dataset.msgServer);
       } else {
         dirty = true;
@@ -118,6 +125,18 @@
       say(form.dataset.msgOffline);
     } finally {
       sending = false;
+    }
+  };
+
+  // The server confirmed the copy saved at `savedAt`; a newer copy typed meanwhile stays unconfirmed.
+  const markSent = (savedAt) => {
+    const local = readLocal();
+    if (!storage || !local || !savedAt) return;
+    try {
+      local.sentAt = Math.max(Number(local.sentAt || 0), savedAt);
+      storage.setItem(key, JSON.stringify(local));
+    } catch (error) {
+      // Storage full or disabled: nothing to mark.
     }
   };
 
@@ -140,7 +159,7 @@
   if (keyField && !keyField.value && window.crypto && window.crypto.randomUUID) {
     keyField.value = window.crypto.randomUUID();
   }
-  writeLocal();
+  writeLocal(!dirty);
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
