@@ -1,5 +1,6 @@
-"""Journey 5: a home-visit team member plans a student into a trip, writes the visit record on a phone that loses
-its connection, loses nothing, submits once, and the follow-up lands in its owner's task list."""
+"""Journey 5: the office approves a trip's route, then a home-visit team member plans a student into it (a
+planning trip opens no student data: issue 13), writes the visit record on a phone that loses its connection,
+loses nothing, submits once, and the follow-up lands in its owner's task list."""
 
 from __future__ import annotations
 
@@ -29,24 +30,28 @@ def test_plan_a_stop_write_the_visit_offline_submit_once_follow_up(browse, devic
     trip = Trip.objects.get(title=PLANNED_TRIP_TITLE)
     officer_user = User.objects.get(username="aidofficer")
 
-    # --- The trip's leader picks a student from the candidate list (hometown on the route). ---------------------
+    # --- The office approves the trip's route first: a planning trip opens no student data to its team. ----------
+    # The phone run approves it; the desktop run, on the same demo school, finds it approved already.
     visitor = browse()
     visitor.login("visitor")
+    if Trip.objects.get(pk=trip.pk).status == Trip.Status.PLANNING:
+        refused = f"/homevisits/trips/{trip.pk}/candidates/"
+        visitor.expect_failure(refused)
+        response = visitor.page.goto(visitor.url(refused))
+        assert response is not None and response.status == 403
+        office = browse()
+        office.login("aidofficer")
+        office.goto(f"/homevisits/trips/{trip.pk}/")
+        office.submit(f"form[action$='/trips/{trip.pk}/status/'] button[value={Trip.Status.APPROVED}]")
+    assert Trip.objects.get(pk=trip.pk).status == Trip.Status.APPROVED
+
+    # --- Then the trip's leader picks a student from the candidates of the approved route. -----------------------
     candidate = next(c for c in candidates_for(trip) if not c.on_this_trip)
     page = visitor.goto(f"/homevisits/trips/{trip.pk}/candidates/")
     visitor.submit(f"[data-testid=candidates] form:has(input[name=student][value='{candidate.student.pk}']) button")
     planned = TripStudent.objects.get(trip=trip, student=candidate.student)
     page = visitor.goto(f"/homevisits/trips/{trip.pk}/", screenshot="trip-plan")
     assert candidate.student.name in page.locator("[data-testid=trip-stops]").inner_text()
-
-    # The office approves the trip (visit records are written from approval on). The phone run approves it; the
-    # desktop run, on the same demo school, finds it approved already.
-    if Trip.objects.get(pk=trip.pk).status == Trip.Status.PLANNING:
-        office = browse()
-        office.login("aidofficer")
-        office.goto(f"/homevisits/trips/{trip.pk}/")
-        office.submit(f"form[action$='/trips/{trip.pk}/status/'] button[value={Trip.Status.APPROVED}]")
-    assert Trip.objects.get(pk=trip.pk).status == Trip.Status.APPROVED
 
     # --- The visit form, in the field. ---------------------------------------------------------------------------
     page = visitor.goto(f"/homevisits/trips/{trip.pk}/")

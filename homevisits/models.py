@@ -45,7 +45,7 @@ class Trip(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     approved_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
-    report = models.TextField(_("trip report"), blank=True)
+    report = EncryptedTextField(_("trip report"), blank=True)  # what the team found in families' homes
     report_submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -135,11 +135,11 @@ class VisitRecord(models.Model):
     trip = models.ForeignKey(Trip, on_delete=models.PROTECT, related_name="records")
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.VISITED)
-    not_reached_reason = models.CharField(_("why not reached"), max_length=300, blank=True)
+    not_reached_reason = EncryptedTextField(_("why not reached"), blank=True)
     visited_on = models.DateField(_("date"))
     place = models.CharField(_("place"), max_length=200, blank=True)
     form = models.CharField(_("form"), max_length=10, choices=Form.choices, default=Form.HOME)
-    people_present = models.CharField(_("people present"), max_length=300, blank=True)
+    people_present = EncryptedTextField(_("people present"), blank=True)
     interpreter_needed = models.BooleanField(_("interpreter needed"), default=False)
     family_members = EncryptedTextField(_("family members"), blank=True)
     income_and_spending = EncryptedTextField(_("income and spending"), blank=True)
@@ -150,7 +150,7 @@ class VisitRecord(models.Model):
     aid_received = EncryptedTextField(_("aid already received"), blank=True)
     parents_views = EncryptedTextField(_("parents' views and questions"), blank=True)
     gift_amount = models.DecimalField(_("money or gifts given (yuan)"), max_digits=8, decimal_places=2, default=0)
-    gift_note = models.CharField(_("what was given"), max_length=200, blank=True)
+    gift_note = EncryptedTextField(_("what was given"), blank=True)
     needs = models.JSONField(_("needs found"), default=list, blank=True)
     summary = EncryptedTextField(_("summary"), blank=True)
     idempotency_key = models.UUIDField(unique=True, editable=False)
@@ -248,11 +248,19 @@ class GuardianContact(models.Model):
         VISIT = "visit", _("visit")
         LETTER = "letter", _("letter")
 
+    class Side(models.TextChoices):
+        """Which side wrote it. A counsellor's call about a crisis is clinical and an aid officer's call about
+        money is family finance: each summary is read only by its own side (homevisits.access)."""
+
+        COUNSELLING = "counselling", _("counselling")
+        AID = "aid", _("aid and home visits")
+
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     contacted_on = models.DateField(_("date"))
     by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     summary = EncryptedTextField(_("summary"))
+    side = models.CharField(_("written by"), max_length=12, choices=Side.choices, default=Side.AID)
 
     class Meta:
         ordering = ["-contacted_on", "-id"]

@@ -122,11 +122,11 @@ class ExpenseForm(forms.Form):
         self.helper.form_enctype = "multipart/form-data"
 
     def clean_receipt(self):
-        from aid.uploads import check_upload
+        from portal.uploads import check_document
 
         upload = self.cleaned_data.get("receipt")
         if upload:
-            check_upload(upload)  # raises ValidationError with the user's message
+            check_document(upload)  # raises ValidationError with the user's message
         return upload
 
 

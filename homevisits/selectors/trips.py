@@ -2,8 +2,10 @@
 trip report, the office's year summary, guardian contact logs.
 
 Priority reasons are codes computed set-based from aid and counselling (a fixed number of queries for any
-candidate list) and shown as labels only: the tier "especially difficult", never a case level, an income or
-a reason behind the care list.
+candidate list) and shown as labels only: the tier "especially difficult", never a case level or an income.
+From counselling only one thing crosses: that the centre recommends a visit (counseling's
+students_recommended_for_visit, ids only). Whether a student is on the care list, or has a case, never
+reaches home-visit or aid staff (issue 13, finding 2).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from homevisits import access as hv_access
 from homevisits.models import Expense, FollowUp, GuardianContact, Trip, TripStop, TripStudent, VisitRecord
 from portal import access
 from portal.models import Guardian, Student, User
+from portal.spreadsheets import append_row, workbook_bytes
 
 __all__ = [
     "PRIORITY_REASONS",
@@ -32,6 +35,7 @@ __all__ = [
     "guardian_students",
     "itinerary_days",
     "priority_reasons_for",
+    "reason_labels",
     "trip_report_data",
     "trips_for",
     "year_summary",
@@ -42,7 +46,7 @@ CANDIDATE_LIMIT = 300
 PRIORITY_REASONS = {
     "special_tier": _("identified: 特别困难"),
     "fiveaid": _("active five-aid case"),
-    "care_list": _("on the care list"),
+    "counselling_recommended": _("recommended for a visit by the counselling centre"),
     "sudden_change": _("sudden family change reported"),
     "minority_first_year": _("minority first-year"),
 }
@@ -67,10 +71,10 @@ def _first_year() -> int:
 
 
 def priority_reasons_for(student_ids: list[int], *, first_year: int | None) -> dict[int, list[str]]:
-    """Reason codes per student, for any number of students in six queries."""
+    """Reason codes per student, for any number of students in five queries."""
     from aid.selectors.identification import students_with_sudden_change, students_with_tier
     from aid.selectors.support import students_with_active_fiveaid
-    from counseling.selectors.crisis import students_on_care_list
+    from counseling.selectors.visit_recommendations import students_recommended_for_visit
 
     ids = list(student_ids)
     if not ids:
@@ -84,7 +88,7 @@ def priority_reasons_for(student_ids: list[int], *, first_year: int | None) -> d
     sets = {
         "special_tier": students_with_tier(ids),
         "fiveaid": students_with_active_fiveaid(ids),
-        "care_list": students_on_care_list(ids),
+        "counselling_recommended": students_recommended_for_visit(ids),
         "sudden_change": students_with_sudden_change(ids),
         "minority_first_year": minority,
     }
@@ -100,7 +104,12 @@ class Candidate:
 
     @property
     def reason_labels(self) -> list[str]:
-        return [str(PRIORITY_REASONS[c]) for c in self.reasons if c in PRIORITY_REASONS]
+        return reason_labels(self.reasons)
+
+
+def reason_labels(codes: list[str]) -> list[str]:
+    """Labels of known codes only: a code no longer shown (such as the old "care_list") never renders."""
+    return [str(PRIORITY_REASONS[c]) for c in codes or [] if c in PRIORITY_REASONS]
 
 
 def _stop_q(stops: list[TripStop]) -> Q | None:
@@ -138,7 +147,10 @@ def candidates_for(
     priority_only: bool = False,
 ) -> list[Candidate]:
     """Enrolled students whose hometown lies on the trip's route (a stop matches by province and, when the
-    stop names them, prefecture and county), with priority reasons and conflicts; prioritised first."""
+    stop names them, prefecture and county), with priority reasons and conflicts; prioritised first.
+
+    The caller checked access.may_see_candidates: the route is the one the office approved (stops cannot
+    change after approval), or the office's own preview of a planning trip. Filters only narrow it."""
     stops = list(trip.stops.all())
     q = _stop_q(stops)
     if q is None:
@@ -216,9 +228,12 @@ class TripReport:
         return sorted(totals.items())
 
 
-def trip_report_data(trip: Trip) -> TripReport:
+def trip_report_data(trip: Trip, *, with_students: bool = True) -> TripReport:
     """Numbers of the trip report (five queries). Visit records and follow-ups are read directly; only their
-    outcome, reason not reached, needs and follow-up state are used, never the narrative fields."""
+    outcome, reason not reached, needs and follow-up state are used, never the narrative fields.
+
+    with_students=False (a planning trip seen by its team: access.may_see_planned_students) leaves out every
+    row that names a student; the counts stay."""
     records = list(
         VisitRecord.objects.filter(trip=trip)
         .select_related("student")
@@ -260,12 +275,16 @@ def trip_report_data(trip: Trip) -> TripReport:
     )
     by_status = Counter(f.status for f in follow_ups)
     expenses = list(trip.expenses.order_by("spent_on", "pk"))
+    if not with_students:
+        records, follow_ups, planned_rows = [], [], []
+    else:
+        planned_rows = [p for p in planned if p.student_id not in recorded]
     return TripReport(
         trip=trip,
         planned=len(planned),
         visited=[r for r in records if r.outcome == VisitRecord.Outcome.VISITED],
         not_reached=[r for r in records if r.outcome == VisitRecord.Outcome.NOT_REACHED],
-        not_recorded=[p for p in planned if p.student_id not in recorded],
+        not_recorded=planned_rows,
         needs=needs.most_common(),
         follow_ups=follow_ups,
         follow_ups_by_status=[(str(label), by_status.get(value, 0)) for value, label in FollowUp.Status.choices],
@@ -344,9 +363,9 @@ def guardian_contacts_for(student: Student) -> QuerySet[GuardianContact]:
 
 
 def candidates_match(trip: Trip, student: Student) -> bool:
-    """Whether the student's hometown is on the trip's route (the add form re-checks the candidate)."""
+    """Whether the student is a candidate of the trip: enrolled, hometown on the route (services re-check)."""
     q = _stop_q(list(trip.stops.all()))
-    return q is not None and Student.objects.filter(q, pk=student.pk).exists()
+    return q is not None and Student.objects.filter(q, pk=student.pk, status=Student.Status.ENROLLED).exists()
 
 
 # --- XLSX ------------------------------------------------------------------------------------------------------
@@ -355,66 +374,56 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 __all__ += ["XLSX_MIME", "candidates_match", "trip_report_xlsx"]
 
 
-def _cell_text(value: object) -> str:
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # never a formula
-
-
 def trip_report_xlsx(data: TripReport) -> bytes:
-    """The trip report as a workbook: summary, visits, follow-ups, expenses (no narrative fields)."""
-    import io
-
+    """The trip report as a workbook: summary, visits, follow-ups, expenses (no narrative fields). Every
+    cell goes through portal.spreadsheets, so a name or a note never runs as a formula."""
     from django.utils.translation import gettext as gt
     from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
     ws.title = gt("Summary")
-    ws.append([gt("Trip"), _cell_text(data.trip.title)])
-    ws.append([gt("Dates"), f"{data.trip.starts_on} – {data.trip.ends_on}"])
-    ws.append([gt("Planned students"), data.planned])
-    ws.append([gt("Visited"), len(data.visited)])
-    ws.append([gt("Not reached"), len(data.not_reached)])
-    ws.append([gt("No record yet"), len(data.not_recorded)])
-    ws.append([gt("Budget (yuan)"), data.budget])
-    ws.append([gt("Spent (yuan)"), data.spent])
-    ws.append([gt("Remaining (yuan)"), data.remaining])
-    ws.append([])
-    ws.append([gt("Needs found"), gt("Count")])
-    for need, n in data.needs:
-        ws.append([_cell_text(need), n])
+    for row in (
+        [gt("Trip"), data.trip.title],
+        [gt("Dates"), f"{data.trip.starts_on} – {data.trip.ends_on}"],
+        [gt("Planned students"), data.planned],
+        [gt("Visited"), len(data.visited)],
+        [gt("Not reached"), len(data.not_reached)],
+        [gt("No record yet"), len(data.not_recorded)],
+        [gt("Budget (yuan)"), data.budget],
+        [gt("Spent (yuan)"), data.spent],
+        [gt("Remaining (yuan)"), data.remaining],
+        [],
+        [gt("Needs found"), gt("Count")],
+        *([need, n] for need, n in data.needs),
+    ):
+        append_row(ws, row)
     visits = wb.create_sheet(gt("Visits"))
-    visits.append([gt("Student number"), gt("Name"), gt("Outcome"), gt("Date"), gt("Why not reached")])
+    append_row(visits, [gt("Student number"), gt("Name"), gt("Outcome"), gt("Date"), gt("Why not reached")])
     for r in [*data.visited, *data.not_reached]:
-        visits.append(
-            [
-                _cell_text(r.student.student_no),
-                _cell_text(r.student.name),
-                str(r.get_outcome_display()),
-                str(r.visited_on),
-                _cell_text(r.not_reached_reason),
-            ]
+        append_row(
+            visits,
+            [r.student.student_no, r.student.name, r.get_outcome_display(), str(r.visited_on), r.not_reached_reason],
         )
     for p in data.not_recorded:
-        visits.append([_cell_text(p.student.student_no), _cell_text(p.student.name), gt("no record yet"), "", ""])
+        append_row(visits, [p.student.student_no, p.student.name, gt("no record yet"), "", ""])
     fus = wb.create_sheet(gt("Follow-ups"))
-    fus.append([gt("Student"), gt("Kind"), gt("What"), gt("Owner"), gt("Due"), gt("Status")])
+    append_row(fus, [gt("Student"), gt("Kind"), gt("What"), gt("Owner"), gt("Due"), gt("Status")])
     for f in data.follow_ups:
-        fus.append(
+        append_row(
+            fus,
             [
-                _cell_text(f.record.student.name),
-                str(f.get_kind_display()),
-                _cell_text(f.title),
-                _cell_text(f.owner.username),
+                f.record.student.name,
+                f.get_kind_display(),
+                f.title,
+                f.owner.username,
                 str(f.due_on),
-                str(f.get_status_display()),
-            ]
+                f.get_status_display(),
+            ],
         )
     exp = wb.create_sheet(gt("Expenses"))
-    exp.append([gt("Date"), gt("Category"), gt("Amount (yuan)"), gt("Note")])
+    append_row(exp, [gt("Date"), gt("Category"), gt("Amount (yuan)"), gt("Note")])
     for e in data.expenses:
-        exp.append([str(e.spent_on), _cell_text(e.category), e.amount, _cell_text(e.note)])
-    exp.append([gt("Total"), "", data.spent, ""])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+        append_row(exp, [str(e.spent_on), e.category, e.amount, e.note])
+    append_row(exp, [gt("Total"), "", data.spent, ""])
+    return workbook_bytes(wb)

@@ -3,6 +3,9 @@ and the trip reminders.
 
 Every function here is the only writer of what it changes. Access is checked by the caller through
 portal.access (homevisits/access.py); state rules are checked here and raise DomainError (a form error).
+The rules that keep student data closed until the office approves are also checked here, so no caller can
+skip them: who may create a trip (access.may_create_trip), stops only while planning (the approved route is
+frozen), students only added to an approved trip and only from its route.
 Reminders are outbox rows (portal.services.notify) with dedupe keys, so a daily scan sends each once.
 """
 
@@ -22,12 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from aid.uploads import check_upload, private_name
+from homevisits.access import guardian_contact_side, is_office, may_create_trip
 from homevisits.models import Expense, GuardianContact, Trip, TripStop, TripStudent, VisitRecord
-from homevisits.selectors.trips import priority_reasons_for
+from homevisits.selectors.trips import candidates_match, priority_reasons_for
 from portal.audit import audit_log
 from portal.models import Student, User
 from portal.services import DomainError, notify
+from portal.uploads import check_document, private_name
 
 __all__ = [
     "BRIEFING_MAX",
@@ -88,8 +92,10 @@ def _locked(trip: Trip) -> Trip:
 
 @transaction.atomic
 def trip_create(*, actor: User, details: TripDetails) -> Trip:
-    """A new trip in planning. The caller checked that the actor may create trips (and, unless the office,
-    that they lead it)."""
+    """A new trip in planning. The actor must hold a creator role (access.may_create_trip: the setting
+    "homevisits.trip_creator_roles"); the caller makes a non-office creator the trip's leader."""
+    if not may_create_trip(actor):
+        raise DomainError(_("Trips are created by the office; ask it to create this trip."))
     _check_details(details)
     trip = Trip.objects.create(
         year=details.year,
@@ -119,6 +125,11 @@ def trip_update(*, actor: User, trip: Trip, details: TripDetails) -> Trip:
     outside = trip.stops.filter(Q(planned_on__lt=details.starts_on) | Q(planned_on__gt=details.ends_on)).exists()
     if outside:
         raise DomainError(_("Some stops are planned outside these dates; move them first."))
+    new_members = {m.pk for m in details.members if m.pk != details.leader.pk}
+    team_changed = details.leader.pk != trip.leader_id or new_members != set(trip.members.values_list("pk", flat=True))
+    if team_changed and trip.status != Trip.Status.PLANNING and not is_office(actor):
+        # The office approved this team: a new member would see the planned students and their guardians.
+        raise DomainError(_("After approval only the office changes the leader or the members."))
     for field in ("year", "title", "regions", "leader", "starts_on", "ends_on", "budget", "briefing"):
         setattr(trip, field, getattr(details, field))
     trip.save(update_fields=["year", "title", "regions", "leader", "starts_on", "ends_on", "budget", "briefing"])
@@ -207,13 +218,23 @@ def _require_planning(trip: Trip) -> None:
         raise DomainError(_("The route can only be changed while the trip is being planned."))
 
 
+def _require_route_editable(trip: Trip) -> None:
+    """Stops change only before approval: candidates come from the route the office approved, so a stop
+    added afterwards would widen it. To change an approved route, the office sends the trip back to planning
+    (which closes its student data to the team) and approves it again."""
+    if trip.status != Trip.Status.PLANNING:
+        raise DomainError(
+            _("The route was approved and cannot be changed; ask the office to send the trip back to planning.")
+        )
+
+
 @transaction.atomic
 def stop_add(
     *, actor: User, trip: Trip, province: str, prefecture: str = "", county: str = "", planned_on: date
 ) -> TripStop:
     """Append a stop to the route. Its date must fall within the trip's dates."""
     trip = _locked(trip)
-    _require_planning(trip)
+    _require_route_editable(trip)
     if not province.strip():
         raise DomainError(_("Give the stop's province."))
     if not trip.starts_on <= planned_on <= trip.ends_on:
@@ -235,7 +256,7 @@ def stop_add(
 def stop_remove(*, actor: User, stop: TripStop) -> None:
     """Remove a stop that has no students planned at it."""
     trip = _locked(stop.trip)
-    _require_planning(trip)
+    _require_route_editable(trip)
     if stop.students.exists():
         raise DomainError(_("Move or remove the students planned at this stop first."))
     stop.delete()
@@ -246,10 +267,15 @@ def stop_remove(*, actor: User, stop: TripStop) -> None:
 def trip_student_add(*, actor: User, stop: TripStop, student: Student) -> tuple[TripStudent, list[Trip]]:
     """Plan a student at a stop; the priority reasons (codes only) are stored with them.
 
+    Only on an approved trip (before approval a trip opens no student data) and only a candidate of its
+    approved route (enrolled, hometown on a stop), whatever id a crafted request sends.
     Returns the planned student and the other trips of the same year the student is already on (a
     conflict the planner is shown; it does not block, since a student may move between trips)."""
     trip = _locked(stop.trip)
-    _require_planning(trip)
+    if trip.status != Trip.Status.APPROVED:
+        raise DomainError(_("Students are chosen once the office has approved the trip."))
+    if not candidates_match(trip, student):
+        raise DomainError(_("This student's hometown is not on the trip's route."))
     if TripStudent.objects.filter(trip=trip, student=student).exists():
         raise DomainError(_("%(name)s is already on this trip.") % {"name": student.name})
     reasons = priority_reasons_for([student.pk], first_year=None).get(student.pk, [])
@@ -297,7 +323,7 @@ def expense_add(
     )
     if receipt is not None:
         try:
-            checked = check_upload(receipt)
+            checked = check_document(receipt)
         except ValidationError as exc:
             raise DomainError(exc.messages[0]) from exc
         expense.receipt.save(private_name(checked), receipt, save=False)
@@ -323,7 +349,12 @@ def guardian_contact_add(
     if len(summary) > GUARDIAN_SUMMARY_MAX:
         raise DomainError(_("The summary is too long."))
     contact = GuardianContact.objects.create(
-        student=student, kind=kind, contacted_on=contacted_on, by=actor, summary=summary.strip()
+        student=student,
+        kind=kind,
+        contacted_on=contacted_on,
+        by=actor,
+        summary=summary.strip(),
+        side=guardian_contact_side(actor),
     )
     audit_log(actor=actor, action="homevisits.guardian_contact", obj=student, changes={"contact": contact.pk})
     return contact

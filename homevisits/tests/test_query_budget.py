@@ -75,8 +75,10 @@ def test_the_candidates_are_bounded(world, client_for, trip):
         students = StudentFactory.create_batch(n, class_group=world.class_a, hometown_prefecture="黄冈市")
         return [s.name for s in students[: max(1, n - 10)]]
 
-    # Priority reasons come from seven sources (first year, identification, five-aid, care list and its
-    # overrides, open cases, mid-year hardship, other trips): one query each, so 20 rather than 15.
+    # Priority reasons come from six sources (first year, identification, five-aid, the counselling centre's
+    # visit recommendations, mid-year hardship, other trips): one query each, so 20 rather than 15.
+    # Candidates are listed while the trip is approved (students are chosen then).
+    Trip.objects.filter(pk=trip.pk).update(status=Trip.Status.APPROVED)
     url = reverse("homevisits:trip_candidates", args=[trip.pk])
     assert_bounded(client_for(world["visitor"]), url, make, budget=20)
 
@@ -141,8 +143,9 @@ def test_the_guardian_contact_log_is_bounded(world, client_for, persona):
                 student=world.student_a,
                 kind=GuardianContact.Kind.CALL,
                 contacted_on=timezone.localdate() - timedelta(days=i),
-                by=world["station"],
+                by=world[persona],
                 summary=f"电话 {i}",
+                side=GuardianContact.Side.COUNSELLING if persona == "station" else GuardianContact.Side.AID,
             )
             for i in range(start, start + n)
         ]

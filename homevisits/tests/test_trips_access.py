@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from aid.models import Tier
 from aid.tests.factories import fiveaid_case_for, identified
+from counseling.models import VisitRecommendation
 from counseling.tests.factories import open_case
 from homevisits import services
 from homevisits.models import Trip
@@ -114,8 +115,12 @@ def test_priority_reasons_show_no_clinical_or_financial_detail(world, client_for
     response = client_for(world["aidofficer"]).get(reverse("homevisits:trip_candidates", args=[trips[0].pk]))
     body = response.content.decode()
     assert "identified: 特别困难" in body
-    assert "on the care list" in body
+    assert "care list" not in body  # an open case never reaches home-visit or aid staff (issue 13)
+    assert "recommended for a visit" not in body
     assert "active five-aid case" in body
+    VisitRecommendation.objects.create(student=student, reason="secret", set_by=world["counselor"])
+    again = client_for(world["aidofficer"]).get(reverse("homevisits:trip_candidates", args=[trips[0].pk])).content
+    assert b"recommended for a visit by the counselling centre" in again and b"secret" not in again
     assert "12345" not in body and "12,345" not in body
     assert "level 3" not in body.lower() and "self-harm" not in body.lower() and "difficult</" not in body
 
@@ -123,6 +128,7 @@ def test_priority_reasons_show_no_clinical_or_financial_detail(world, client_for
 def test_conflict_with_another_trip_this_year_is_flagged(world, client_for, trips):
     trip = TripFactory(leader=world["aidofficer"], title="Third")
     stop = TripStopFactory(trip=trip, position=1)
+    services.trip_approve(actor=world["aidofficer"], trip=trip)  # students are chosen after approval
     response = client_for(world["aidofficer"]).post(
         reverse("homevisits:trip_student_add", args=[trip.pk]),
         {"student": world.student_a.pk, "stop": stop.pk},
@@ -134,6 +140,7 @@ def test_conflict_with_another_trip_this_year_is_flagged(world, client_for, trip
 
 
 def test_guardian_log_scope(world, client_for, trips):
+    services.trip_approve(actor=world["aidofficer"], trip=trips[0])  # a planning trip opens no guardian log
     url = reverse("homevisits:guardian_contacts", args=[world.student_a.pk])
     other = reverse("homevisits:guardian_contacts", args=[world.student_b.pk])
     assert client_for(world["visitor"]).get(url).status_code == 200

@@ -184,7 +184,8 @@ def _render_detail(request: HttpRequest, trip: Trip, *, bound: dict | None = Non
     bound = bound or {}
     user = request.user
     stops = selectors.trip_stops(trip)
-    student_ids = [p.student_id for s in stops for p in s.students.all()]
+    show_students = hv_access.may_see_planned_students(user, trip)
+    student_ids = [p.student_id for s in stops for p in s.students.all()] if show_students else []
     transitions = [
         (to, Trip.Status(to).label)
         for to in sorted(Trip.TRANSITIONS[trip.status])
@@ -199,6 +200,11 @@ def _render_detail(request: HttpRequest, trip: Trip, *, bound: dict | None = Non
         "expenses": list(trip.expenses.select_related("created_by").order_by("spent_on", "pk")),
         "transitions": transitions,
         "may_plan": access.can(user, "plan", trip) and trip.status in services.PLANNING_STATUSES,
+        "may_edit_route": hv_access.may_edit_route(user, trip),
+        "may_choose": hv_access.may_choose_students(user, trip),
+        "may_see_candidates": hv_access.may_see_candidates(user, trip),
+        "show_students": show_students,
+        "show_guardians": show_students and hv_access.may_see_guardians(user, trip),
         "may_expense": access.can(user, "add_expense", trip) and trip.status != Trip.Status.CLOSED,
         "may_record": hv_access.may_write_records(user, trip),
         "stop_form": bound.get("stop") or StopForm(initial={"planned_on": trip.starts_on}),
@@ -277,6 +283,8 @@ def stop_remove(request: HttpRequest, pk: int, stop_pk: int) -> HttpResponse:
 @require_GET
 def trip_candidates(request: HttpRequest, pk: int) -> HttpResponse:
     trip = _trip(request, pk, "plan")
+    if not hv_access.may_see_candidates(request.user, trip):
+        raise PermissionDenied  # a planning trip opens no student data to its team (homevisits/access.py)
     colleges = list(College.objects.order_by("name"))
     form = CandidateFilterForm(request.GET or None, colleges=colleges)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -293,7 +301,14 @@ def trip_candidates(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         T + "trip_candidates.html",
-        {"trip": trip, "form": form, "candidates": candidates, "stops": stops, "limit": selectors.CANDIDATE_LIMIT},
+        {
+            "trip": trip,
+            "form": form,
+            "candidates": candidates,
+            "stops": stops,
+            "limit": selectors.CANDIDATE_LIMIT,
+            "may_choose": hv_access.may_choose_students(request.user, trip),
+        },
     )
 
 
@@ -301,6 +316,8 @@ def trip_candidates(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def trip_student_add(request: HttpRequest, pk: int) -> HttpResponse:
     trip = _trip(request, pk, "plan")
+    if not hv_access.may_choose_students(request.user, trip):
+        raise PermissionDenied  # students are chosen once the office has approved the trip
     stops = list(trip.stops.order_by("position"))
     form = AddStudentForm(request.POST, stops=stops)
     back = redirect("homevisits:trip_candidates", trip.pk)
@@ -310,6 +327,7 @@ def trip_student_add(request: HttpRequest, pk: int) -> HttpResponse:
     stop = next(s for s in stops if s.pk == form.cleaned_data["stop"])
     student = Student.objects.filter(pk=form.cleaned_data["student"]).first()
     if student is None or not selectors.candidates_match(trip, student):
+        # The same answer whether the id exists or not: a crafted id learns nothing about other students.
         messages.error(request, _("This student's hometown is not on the trip's route."))
         return back
     try:
@@ -376,6 +394,7 @@ def expense_receipt(request: HttpRequest, pk: int, expense_pk: int) -> FileRespo
 def itinerary(request: HttpRequest, pk: int) -> HttpResponse:
     trip = _trip(request, pk)
     access.require(request.user, "view", trip)
+    show_students = hv_access.may_see_planned_students(request.user, trip)
     return render(
         request,
         T + "itinerary.html",
@@ -384,6 +403,8 @@ def itinerary(request: HttpRequest, pk: int) -> HttpResponse:
             "days": selectors.itinerary_days(trip),
             "members": selectors.trip_members(trip),
             "reasons": selectors.PRIORITY_REASONS,
+            "show_students": show_students,
+            "show_guardians": show_students and hv_access.may_see_guardians(request.user, trip),
         },
     )
 
@@ -409,7 +430,7 @@ def trip_report(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Report submitted."))
                 return redirect("homevisits:trip_report", trip.pk)
     status = 400 if form.is_bound and form.errors else 200
-    data = selectors.trip_report_data(trip)
+    data = selectors.trip_report_data(trip, with_students=hv_access.may_see_planned_students(request.user, trip))
     return render(
         request,
         T + "trip_report.html",
@@ -422,7 +443,8 @@ def trip_report(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def trip_report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     trip = _trip(request, pk)
-    content = selectors.trip_report_xlsx(selectors.trip_report_data(trip))
+    data = selectors.trip_report_data(trip, with_students=hv_access.may_see_planned_students(request.user, trip))
+    content = selectors.trip_report_xlsx(data)
     response = HttpResponse(content, content_type=selectors.XLSX_MIME)
     response["Content-Disposition"] = f'attachment; filename="trip-{trip.pk}-report.xlsx"'
     return response
@@ -480,6 +502,7 @@ def guardian_contacts(request: HttpRequest, student_pk: int) -> HttpResponse:
             "student": student,
             "guardians": list(student.guardians.order_by("pk")),
             "contacts": list(selectors.guardian_contacts_for(student)[:200]),
+            "summary_sides": hv_access.guardian_summary_sides(request.user),
             "form": form,
         },
         status=status,
