@@ -96,7 +96,7 @@ class AssessmentAdmin(AuditedReadAdmin):
 class InterventionActionAdmin(AuditedReadAdmin):
     list_display = ("pk", "case", "kind", "owner", "due_date", "status")
     list_filter = ("kind", "status")
-    search_fields = ("case__student__student_no", "hospital")
+    search_fields = ("case__student__student_no",)  # hospital is encrypted
     autocomplete_fields = ("case", "owner", "created_by")
     list_select_related = ("case", "owner")
 

@@ -15,13 +15,12 @@ from counseling.models import Booking, EventSignup, Invitation, Report, Screenin
 from portal.models import Student
 from portal.personal_data import Row, register_section
 
-REPORTER_STATUS = {"received": _("received"), "handling": _("being handled"), "closed": _("closed")}
+REPORTER_STATUS = {"received": _("received"), "seen": _("seen by a counsellor"), "closed": _("closed")}
 
 
 def _reports(student: Student) -> list[Row]:
     reports = (
         Report.objects.filter(reporter_id=student.user_id, anonymous=False)
-        .select_related("case")
         .prefetch_related("questions")
         .order_by("-created_at")
     )
@@ -29,7 +28,7 @@ def _reports(student: Student) -> list[Row]:
         {
             _("reported"): r.created_at,
             _("observed signs"): r.sign_labels(),
-            _("status"): REPORTER_STATUS[r.case.reporter_status()],
+            _("status"): REPORTER_STATUS[r.reporter_status()],
             _("questions to the reporter"): [
                 {
                     _("asked"): q.asked_at,

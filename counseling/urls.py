@@ -1,7 +1,7 @@
 from django.urls import path
 
 from counseling import urls_activities, urls_appointments, urls_screening
-from counseling.views import casework, oversight, reporting
+from counseling.views import casework, holds, oversight, reporting
 
 app_name = "counseling"
 urlpatterns = [
@@ -29,10 +29,15 @@ urlpatterns = [
     path("cases/<int:pk>/actions/", casework.case_action_add, name="case_action_add"),
     path("cases/<int:pk>/match/", casework.case_match, name="case_match"),
     path("reports/<int:pk>/ask/", casework.report_ask, name="report_ask"),
+    path("held/", holds.holds, name="holds"),
+    path("held/<int:pk>/", holds.hold_detail, name="hold_detail"),
+    path("held/<int:pk>/dismiss/", holds.hold_dismiss, name="hold_dismiss"),
+    path("held/reports/<int:pk>/confirm/", holds.held_report_confirm, name="held_report_confirm"),
     path("actions/<int:pk>/done/", casework.action_done, name="action_done"),
     path("care/", casework.care_list, name="care_list"),
     path("care/<int:pk>/", casework.care_file, name="care_file"),
     path("care/<int:pk>/level/", casework.care_level_override, name="care_level_override"),
+    path("care/<int:pk>/visit/", casework.visit_recommendation, name="visit_recommendation"),
     # Oversight
     path("dashboard/", oversight.dashboard, name="dashboard"),
     path("zero-report/", oversight.zero_report, name="zero_report"),

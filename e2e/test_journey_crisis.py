@@ -140,10 +140,10 @@ def test_station_triages_and_liaison_sees_only_being_handled(browse, device):
         page.click("[data-testid=care-file-link]")
     station.check(screenshot="care-file")
 
-    # The liaison sees "being handled" and nothing of the case itself.
+    # The liaison sees "seen by a counsellor" and nothing of the case itself.
     mine = liaison_visit.goto("/counseling/my-reports/")
     card = mine.locator("[data-testid=my-report]").first
-    assert card.locator("[data-status=handling]").count() == 1
+    assert card.locator("[data-status=seen]").count() == 1
     text = mine.locator("main").inner_text()
     for secret in ("失眠两周", station_user.display_name, "无自伤计划"):
         assert secret not in text

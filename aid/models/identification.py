@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.crypto import EncryptedTextField
+from portal.crypto import EncryptedJSONField, EncryptedTextField
 from portal.models import ClassGroup, College, Student, User
 
 
@@ -110,7 +110,7 @@ class Identification(models.Model):
     household_debt = models.DecimalField(
         _("household debt (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
-    special_statuses = models.JSONField(_("special statuses"), default=list, blank=True)
+    special_statuses = EncryptedJSONField(_("special statuses"), blank=True)  # 低保, orphan, disability…
     statement = EncryptedTextField(_("family situation in your own words"), blank=True)
     pledge_signed_at = models.DateTimeField(_("pledge signed"), null=True, blank=True)
     class_tier = models.CharField(_("class suggestion"), max_length=10, choices=Tier.choices, blank=True)
@@ -147,7 +147,7 @@ class FamilyMember(models.Model):
     identification = models.ForeignKey(Identification, on_delete=models.CASCADE, related_name="family_members")
     relation = models.CharField(_("relation"), max_length=20)
     age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
-    occupation = models.CharField(_("occupation"), max_length=50, blank=True)
+    occupation = EncryptedTextField(_("occupation"), blank=True)  # "unemployed", "ill": family finances
     annual_income = models.DecimalField(_("income per year (yuan)"), max_digits=12, decimal_places=2, default=0)
 
     class Meta:
@@ -225,7 +225,7 @@ class ClassEvaluation(models.Model):
     identification = models.ForeignKey(Identification, on_delete=models.CASCADE, related_name="evaluations")
     member = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     suggested_tier = models.CharField(_("suggested tier"), max_length=10, choices=Tier.choices)
-    reason = models.CharField(_("reason"), max_length=300)
+    reason = EncryptedTextField(_("reason"))  # a classmate's words about a family's hardship
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

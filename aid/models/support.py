@@ -75,7 +75,7 @@ class FiveAidEntry(models.Model):
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices, default=Kind.OTHER)
     title = models.CharField(_("what"), max_length=200)
     on = models.DateField(_("date"), default=timezone.localdate)
-    note = models.TextField(_("note"), blank=True)
+    note = EncryptedTextField(_("note"), blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -91,7 +91,7 @@ class FiveAidEntry(models.Model):
 class TermReview(models.Model):
     case = models.ForeignKey(FiveAidCase, on_delete=models.CASCADE, related_name="reviews")
     term = models.CharField(_("term"), max_length=20)
-    summary = models.TextField(_("summary"))
+    summary = EncryptedTextField(_("summary"))
     reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     reviewed_at = models.DateTimeField(default=timezone.now)
 

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from counseling.models import Assessment, Case, InterventionAction, Level, Report, ZeroReport
+from counseling.models import (
+    Assessment,
+    Case,
+    HeldReport,
+    InterventionAction,
+    Level,
+    Report,
+    ReportHold,
+    ZeroReport,
+)
 from portal import access
 from portal.access import (
     EVERYTHING,
@@ -29,7 +38,7 @@ from portal.models import Role, Student, User
 
 STAFF_ROLES = (Role.CENTRE_COUNSELLOR, Role.STATION_COUNSELLOR, Role.ASSESSOR)
 
-for _model in (Case, Report, Assessment, InterventionAction):
+for _model in (Case, Report, Assessment, InterventionAction, ReportHold, HeldReport):
     mark_sensitive(_model)
 
 
@@ -126,6 +135,24 @@ def may_transition(user: User, case: Case, to_status: str) -> bool:
         and to_status in (Case.Status.INTERVENING, Case.Status.MONITORING)
         and _is_assigned_assessor(user, case)
     )
+
+
+# --- Held bursts of anonymous reports (counseling.services.holds) --------------------------------------
+# The centre alone: a held report is not yet routed to any station, and may be about anyone.
+
+
+def may_review_holds(user: User) -> bool:
+    return has_role(user, Role.CENTRE_COUNSELLOR) or is_admin(user)
+
+
+@visibility_rule(ReportHold)
+def _holds_visible(user: User, action: str) -> Q | None:
+    return EVERYTHING if has_role(user, Role.CENTRE_COUNSELLOR) else None
+
+
+@visibility_rule(HeldReport)
+def _held_reports_visible(user: User, action: str) -> Q | None:
+    return EVERYTHING if has_role(user, Role.CENTRE_COUNSELLOR) else None
 
 
 # --- Reports (the narratives) follow their case ----------------------------------------------------

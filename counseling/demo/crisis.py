@@ -336,7 +336,37 @@ def _seed_cases(seeder: _Seeder) -> str:
         signs=[Sign.MOOD, Sign.WITHDRAWAL],
         narrative="在图书馆看到她一个人哭了很久，听同学说她最近常这样。",
     )
+    _seed_held_burst(seeder)
     return receipt
+
+
+def _seed_held_burst(seeder: _Seeder) -> None:
+    """A burst of anonymous reports from one address, held for the centre: two look like a script's, one
+    is real (and says someone is in danger), so a newcomer can try confirm and dismiss."""
+    from counseling.models import ReportHold
+    from counseling.services.holds import address_key, report_hold
+
+    source = address_key("demo-burst")
+    real = seeder.pick(college="ME")
+    for n, (student, narrative, in_danger) in enumerate(
+        [
+            (None, "测试测试测试", False),
+            (None, "测试测试测试", False),
+            (real, "我在天台上看到他一个人坐在边上，叫他也不理人。", True),
+        ]
+    ):
+        report_hold(
+            kind=ReportHold.Kind.ADDRESS,
+            source_key=source,
+            student=student,
+            subject_given=f"{real.name} {real.student_no}" if student else "某某",
+            relation="classmate",
+            signs=[Sign.MOOD] if not in_danger else [Sign.SUICIDE_TALK],
+            narrative=narrative,
+            when_where="",
+            in_danger=in_danger,
+            idempotency_key=demo_key(f"held-{n}"),
+        )
 
 
 def _seed_zero_reports(school: DemoSchool, rng: random.Random) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.crypto import EncryptedTextField
+from portal.crypto import EncryptedJSONField, EncryptedTextField
 from portal.models import ClassGroup, College, Student, User
 
 NARRATIVE_MAX = 10_000
@@ -152,14 +152,6 @@ class Case(models.Model):
     def touchpoint_overdue(self) -> bool:
         return self.is_open and self.next_touchpoint is not None and self.next_touchpoint < timezone.localdate()
 
-    def reporter_status(self) -> str:
-        """What a reporter may know: received / being handled / closed. Never more."""
-        if self.status == self.Status.NEW:
-            return "received"
-        if self.status == self.Status.CLOSED:
-            return "closed"
-        return "handling"
-
 
 class Report(models.Model):
     """One report of a worry. Narrative and place are encrypted; lists never show them."""
@@ -185,15 +177,23 @@ class Report(models.Model):
     # sha256 of the receipt code: the code itself is shown once and never stored.
     receipt_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     relation = models.CharField(_("relation to the student"), max_length=10, choices=Relation.choices)
-    subject_given = models.CharField(
-        _("student as given"), max_length=200, blank=True, help_text=_("What the reporter typed, for matching.")
+    # Encrypted: "name 学号" beside the signs would tell a database dump who was reported for what.
+    subject_given = EncryptedTextField(
+        _("student as given"), blank=True, help_text=_("What the reporter typed, for matching.")
     )
-    signs = models.JSONField(_("observed signs"), default=list)
+    signs = EncryptedJSONField(_("observed signs"))
     narrative = EncryptedTextField(_("what happened"))
     when_where = EncryptedTextField(_("when and where"), blank=True)
     in_danger = models.BooleanField(_("in danger right now"), default=False)
     idempotency_key = models.UUIDField(unique=True, editable=False)
     created_at = models.DateTimeField(_("reported"), default=timezone.now)
+    # The report's own loop, the only thing its reporter sees (reporter_status): set when a counsellor
+    # first reads or acts on the case after this report joined it, and when the case closes after that.
+    # Never derived from the case, which may have been open (or closed) for reasons the reporter must
+    # not learn.
+    seen_at = models.DateTimeField(_("seen by a counsellor"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    close_reason = models.CharField(max_length=20, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -207,6 +207,14 @@ class Report(models.Model):
     def sign_labels(self) -> list[str]:
         labels = dict(Sign.choices)
         return [str(labels.get(s, s)) for s in self.signs]
+
+    def reporter_status(self) -> str:
+        """What the reporter may know: received → seen → closed, of this report alone. Never more."""
+        if self.closed_at is not None:
+            return "closed"
+        if self.seen_at is not None:
+            return "seen"
+        return "received"
 
 
 class CaseEvent(models.Model):
@@ -319,7 +327,7 @@ class InterventionAction(models.Model):
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="intervention_actions")
     due_date = models.DateField(_("due"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
-    hospital = models.CharField(_("hospital"), max_length=100, blank=True)
+    hospital = EncryptedTextField(_("hospital"), blank=True)  # a psychiatric hospital's name says enough
     referral_date = models.DateField(_("referral date"), null=True, blank=True)
     outcome = EncryptedTextField(_("outcome"), blank=True)
     note = EncryptedTextField(_("notes"), blank=True)

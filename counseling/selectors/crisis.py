@@ -18,9 +18,11 @@ from counseling.models import (
     CareLevelOverride,
     Case,
     CaseEvent,
+    HeldReport,
     InterventionAction,
     Report,
     ReporterQuestion,
+    ReportHold,
     ZeroReport,
 )
 from counseling.services import month_start, receipt_hash
@@ -133,22 +135,24 @@ def student_for_matching(user: User, student_no: str) -> Student | None:
 
 @dataclass(frozen=True)
 class ReporterView:
-    """Everything a reporter may know about their report: never level, owner or clinical detail."""
+    """Everything a reporter may know about their report: never level, owner or clinical detail.
 
-    report: Report
-    status: str  # received / handling / closed
+    The status is the report's own (Report.reporter_status), never the case's: what a reporter sees must
+    not differ with anything about the student they reported (an open case, a closed one, no record)."""
+
+    report: Report | HeldReport
+    status: str  # received / seen / closed
     questions: list[ReporterQuestion]
 
 
 def _reporter_view(report: Report) -> ReporterView:
-    return ReporterView(report=report, status=report.case.reporter_status(), questions=list(report.questions.all()))
+    return ReporterView(report=report, status=report.reporter_status(), questions=list(report.questions.all()))
 
 
 def reports_of(user: User) -> QuerySet[Report]:
     """The user's own named reports, newest first (anonymous ones are reachable only with their receipt code)."""
     return (
         Report.objects.filter(reporter=user, anonymous=False)
-        .select_related("case")
         .prefetch_related("questions")
         .order_by("-created_at", "-pk")
     )
@@ -164,13 +168,13 @@ def reports_by(user: User) -> list[ReporterView]:
 
 
 def report_by_receipt(code: str) -> ReporterView | None:
-    report = (
-        Report.objects.filter(receipt_hash=receipt_hash(code), anonymous=True)
-        .select_related("case")
-        .prefetch_related("questions")
-        .first()
-    )
-    return _reporter_view(report) if report else None
+    """The report a receipt code opens: a routed report, or one still held in a burst (status only)."""
+    digest = receipt_hash(code)
+    report = Report.objects.filter(receipt_hash=digest, anonymous=True).prefetch_related("questions").first()
+    if report is not None:
+        return _reporter_view(report)
+    held = HeldReport.objects.filter(receipt_hash=digest).first()
+    return ReporterView(report=held, status=held.reporter_status(), questions=[]) if held else None
 
 
 # --- Care e-file ---------------------------------------------------------------------------------------
@@ -511,8 +515,9 @@ def subject_search(user: User, query: str) -> list[Student]:
     )
 
 
-def report_by_key(key: uuid.UUID) -> Report | None:
-    return Report.objects.filter(idempotency_key=key).select_related("case").first()
+def report_by_key(key: uuid.UUID) -> Report | HeldReport | None:
+    """The report (or held report) a submitted form's token names."""
+    return Report.objects.filter(idempotency_key=key).first() or HeldReport.objects.filter(idempotency_key=key).first()
 
 
 def reporter_question_for(user: User, pk: int) -> ReporterQuestion:
@@ -557,3 +562,32 @@ def students_on_care_list(student_ids: list[int] | set[int]) -> set[int]:
     )
     on_list = {sid for sid, level in overrides.items() if level is not None}
     return on_list | (with_open_case - set(overrides))
+
+
+# --- Held bursts of anonymous reports (counseling.services.holds) ---------------------------------------
+
+
+def holds_waiting() -> int:
+    """How many held bursts wait for the centre (the triage queue's banner)."""
+    return ReportHold.objects.filter(status=ReportHold.Status.OPEN).count()
+
+
+def holds_for_review(*, days: int = 30) -> QuerySet[ReportHold]:
+    """Open holds, and those resolved in the last `days`, with their counts (one query)."""
+    since = timezone.now() - timedelta(days=days)
+    return (
+        ReportHold.objects.filter(Q(status=ReportHold.Status.OPEN) | Q(resolved_at__gte=since))
+        .annotate(
+            n_reports=Count("reports"),
+            n_waiting=Count("reports", filter=Q(reports__decision=HeldReport.Decision.HELD)),
+            n_in_danger=Count("reports", filter=Q(reports__decision=HeldReport.Decision.HELD, reports__in_danger=True)),
+        )
+        .order_by("status", "-last_at")
+    )
+
+
+def hold_reports(hold: ReportHold) -> QuerySet[HeldReport]:
+    """The reports of one hold, waiting ones first, in the order they came."""
+    return hold.reports.select_related("student__college", "decided_by").order_by(
+        SqlCase(When(decision=HeldReport.Decision.HELD, then=0), default=1), "created_at", "pk"
+    )

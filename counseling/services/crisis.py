@@ -196,6 +196,18 @@ def _alert_new_report(case: Case, report: Report, *, raised_level: bool) -> None
         )
 
 
+def report_fields_check(*, narrative: str, relation: str, signs: list[str]) -> str:
+    """The checks every report passes, routed or held; returns the narrative stripped."""
+    narrative = narrative.strip()
+    if not narrative:
+        raise DomainError(_("Describe what you noticed."))
+    if len(narrative) > NARRATIVE_MAX:
+        raise DomainError(_("The description is limited to %(max)s characters.") % {"max": NARRATIVE_MAX})
+    if relation not in Relation.values or any(s not in Sign.values for s in signs):
+        raise DomainError(_("Choose from the listed options."))
+    return narrative
+
+
 @transaction.atomic
 def report_submit(
     *,
@@ -209,8 +221,12 @@ def report_submit(
     when_where: str,
     in_danger: bool,
     idempotency_key: uuid.UUID,
+    received_at: datetime | None = None,
 ) -> tuple[Report, bool]:
     """Save a report and route it. Returns (report, created); a resubmitted form returns the first one.
+
+    `received_at` is when the reporter sent it, for a report the centre confirms out of a held burst
+    (counseling.services.holds); the case's clock starts now either way.
 
     The report joins the student's open case, raising its level if this report is more serious;
     otherwise it opens a new case in the student's college queue (the centre's when unmatched).
@@ -220,13 +236,7 @@ def report_submit(
     existing = Report.objects.filter(idempotency_key=idempotency_key).select_related("case").first()
     if existing is not None:
         return existing, False
-    narrative = narrative.strip()
-    if not narrative:
-        raise DomainError(_("Describe what you noticed."))
-    if len(narrative) > NARRATIVE_MAX:
-        raise DomainError(_("The description is limited to %(max)s characters.") % {"max": NARRATIVE_MAX})
-    if relation not in Relation.values or any(s not in Sign.values for s in signs):
-        raise DomainError(_("Choose from the listed options."))
+    narrative = report_fields_check(narrative=narrative, relation=relation, signs=signs)
     if reporter is None and not anonymous:
         raise DomainError(_("Sign in, or choose to report anonymously."))
     level = provisional_level(signs=signs, in_danger=in_danger)
@@ -244,7 +254,7 @@ def report_submit(
         when_where=when_where.strip(),
         in_danger=in_danger,
         idempotency_key=idempotency_key,
-        created_at=now,
+        created_at=received_at or now,
     )
     raised = False
     if case_created:
@@ -382,11 +392,15 @@ def _staff_referral(
 
 
 def referral_status(report_id: int) -> str:
-    """What the aid office may know of its referral: "referred", "engaged" or "declined"."""
-    case = Case.objects.filter(reports__pk=report_id).only("status", "close_reason").first()
-    if case is None or case.status == Case.Status.NEW:
+    """What the aid office may know of its referral: "referred", "engaged" or "declined".
+
+    Read from the referral's own report, never from the case it joined: a student who already had an
+    open case must not read "engaged" the moment they are referred (that would tell the aid office
+    about counselling it has no part in)."""
+    report = Report.objects.filter(pk=report_id).only("seen_at", "closed_at", "close_reason").first()
+    if report is None or report.seen_at is None:
         return "referred"
-    if case.status == Case.Status.CLOSED and case.close_reason == Case.CloseReason.DECLINED:
+    if report.closed_at is not None and report.close_reason == Case.CloseReason.DECLINED:
         return "declined"
     return "engaged"
 
@@ -437,6 +451,18 @@ def _locked(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
+def _reports_seen(case: Case, *, now: datetime | None = None) -> int:
+    """A counsellor has read or acted on the case: every report on it not yet seen reads "seen"."""
+    return Report.objects.filter(case=case, seen_at__isnull=True).update(seen_at=now or timezone.now())
+
+
+def case_reports_seen(*, actor: User, case: Case) -> int:
+    """The case page was opened by counselling staff (the caller checked access): its reports are seen.
+
+    One conditional UPDATE, a no-op once every report is seen. Returns how many changed."""
+    return _reports_seen(case)
+
+
 @transaction.atomic
 def case_acknowledge(*, actor: User, case: Case) -> Case:
     """new → acknowledged. Stops acknowledgement escalation."""
@@ -459,6 +485,7 @@ def case_set_level(
     case.self_harm_level = self_harm_level
     case.others_harm_level = others_harm_level
     case.save(update_fields=["self_harm_level", "others_harm_level"])
+    _reports_seen(case)
     if level > case.level:
         _raise_level(case, level, actor=actor, reason_code="rated", reason=reason)
     else:
@@ -492,6 +519,7 @@ def case_assign_owner(*, actor: User, case: Case, owner: User) -> Case:
         return case
     case.owner = owner
     case.save(update_fields=["owner"])
+    _reports_seen(case)
     _event(case, CaseEvent.Kind.OWNER, actor=actor, owner=owner.pk, owner_name=owner.display_name)
     audit_log(actor=actor, action="case.owner_assigned", obj=case, changes={"owner": owner.pk})
     if owner.pk != actor.pk:
@@ -551,6 +579,10 @@ def case_transition(*, actor: User, case: Case, to_status: str, reason: str = ""
         case.acknowledged_at = now
         fields.append("acknowledged_at")
     case.save(update_fields=fields)
+    _reports_seen(case, now=now)
+    if to_status == Case.Status.CLOSED:
+        # Each report that joined before the close ends its own loop; a report after a reopen starts anew.
+        Report.objects.filter(case=case, closed_at__isnull=True).update(closed_at=now, close_reason=reason)
     kind = CaseEvent.Kind.ACKNOWLEDGED if old == Case.Status.NEW else CaseEvent.Kind.STATUS
     _event(case, kind, actor=actor, note=note, **{"from": old, "to": to_status, "reason": reason})
     audit_log(actor=actor, action="case.status_changed", obj=case, changes={"from": old, "to": to_status})
@@ -565,6 +597,7 @@ def case_add_note(*, actor: User, case: Case, note: str) -> CaseEvent:
     if len(note) > NARRATIVE_MAX:
         raise DomainError(_("A note is limited to %(max)s characters.") % {"max": NARRATIVE_MAX})
     event = _event(case, CaseEvent.Kind.NOTE, actor=actor, note=note)
+    _reports_seen(case)
     audit_log(actor=actor, action="case.note_added", obj=case)
     return event
 
@@ -620,6 +653,7 @@ def reporter_question_ask(*, actor: User, report: Report, question: str) -> Repo
     if not _locked(report.case).is_open:
         raise DomainError(_("The case is closed."))
     asked = ReporterQuestion.objects.create(report=report, asked_by=actor, question=question)
+    _reports_seen(report.case)
     _event(report.case, CaseEvent.Kind.QUESTION, actor=actor, question=asked.pk)
     audit_log(actor=actor, action="case.reporter_asked", obj=report.case)
     if report.reporter_id:

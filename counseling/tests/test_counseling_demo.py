@@ -50,7 +50,7 @@ def test_every_status_and_the_centre_queue(seeded):
 def test_the_demo_student_has_no_case_and_liaison_and_committee_see_their_reports(seeded):
     assert not Case.objects.filter(student__user__username__in=["student", "liaison", "committee"]).exists()
     liaison = {v.status for v in selectors.reports_by(login("liaison"))}
-    assert liaison == {"handling", "closed"}
+    assert liaison == {"seen", "closed"}
     assert {v.status for v in selectors.reports_by(login("committee"))} == {"received"}
 
 

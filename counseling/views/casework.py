@@ -46,6 +46,7 @@ from counseling.forms.casework import (
     StatusForm,
     TouchpointForm,
 )
+from counseling.forms.visits import WITHDRAW, VisitRecommendationForm
 from counseling.models import Assessment, Case, CaseEvent, InterventionAction, Level, Report
 from portal import access
 from portal.audit import audit_log
@@ -89,6 +90,7 @@ PANELS: dict[str, PanelSpec] = {
     "override": PanelSpec(
         "counseling:care_level_override", gettext_lazy("Set the care level by hand"), gettext_lazy("Save level")
     ),
+    "visit": PanelSpec("counseling:visit_recommendation", gettext_lazy("Recommend a home visit"), gettext_lazy("Save")),
 }
 
 
@@ -143,7 +145,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         query=filters.get("q") or "",
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "counseling/queue.html", {"form": form, "page": page})
+    holds_waiting = selectors.holds_waiting() if counseling_access.may_review_holds(user) else 0
+    return render(request, "counseling/queue.html", {"form": form, "page": page, "holds_waiting": holds_waiting})
 
 
 @login_required
@@ -341,6 +344,7 @@ def _case_page(
 @require_GET
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_detail(request.user, pk)  # 404 outside the scope; the read is audited
+    services.case_reports_seen(actor=request.user, case=case)  # the page shows every report on the case
     return _case_page(request, case)
 
 
@@ -618,7 +622,12 @@ def care_list(request: HttpRequest) -> HttpResponse:
 
 
 def _care_page(
-    request: HttpRequest, student: Student, *, form: CareLevelOverrideForm | None = None, status: int = 200
+    request: HttpRequest,
+    student: Student,
+    *,
+    form: CareLevelOverrideForm | None = None,
+    visit_form: VisitRecommendationForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     user = request.user
     file = selectors.care_file(student)
@@ -633,6 +642,11 @@ def _care_page(
         override_panel = _panel(
             "override", form or CareLevelOverrideForm(auto_id=_auto_id("override", student.pk)), student.pk
         )
+    visit_panel = None
+    if counseling_access.may_recommend_visit(user, student):
+        visit_panel = _panel(
+            "visit", visit_form or VisitRecommendationForm(auto_id=_auto_id("visit", student.pk)), student.pk
+        )
     return render(
         request,
         "counseling/care_file.html",
@@ -644,6 +658,8 @@ def _care_page(
             "open_actions": [a for a in file.actions if a.status == InterventionAction.Status.OPEN],
             "today": today,
             "override_panel": override_panel,
+            "visit_recommendation": selectors.active_visit_recommendation(student),
+            "visit_panel": visit_panel,
             "levels": Level,
         },
         status=status,
@@ -690,3 +706,36 @@ def care_level_override(request: HttpRequest, pk: int) -> HttpResponse:
     messages.error(request, _("Nothing was changed: correct the form below."))
     student = selectors.care_file_student(user, pk)  # the page shows the file again: audited
     return _care_page(request, student, form=form)
+
+
+@login_required
+@require_POST
+def visit_recommendation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Recommend the student for a home visit (the reason stays in counselling) or withdraw it."""
+    user = request.user
+    _require_care_role(user)
+    student = counseling_access.care_file_students(user).filter(pk=pk).first()
+    if student is None:
+        raise Http404
+    if not counseling_access.may_recommend_visit(user, student):
+        raise PermissionDenied
+    form = VisitRecommendationForm(request.POST, auto_id=_auto_id("visit", student.pk))
+    if form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == WITHDRAW:
+                services.visit_recommendation_withdraw(actor=user, student=student)
+            else:
+                services.visit_recommendation_set(actor=user, student=student, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Home-visit recommendation saved."))
+            url = reverse("counseling:care_file", args=[student.pk])
+            if request.htmx:
+                return HttpResponse(status=204, headers={"HX-Redirect": url})
+            return redirect(url)
+    if request.htmx:
+        return render(request, "counseling/partials/case_form.html", {"panel": _panel("visit", form, student.pk)})
+    messages.error(request, _("Nothing was changed: correct the form below."))
+    student = selectors.care_file_student(user, pk)  # the page shows the file again: audited
+    return _care_page(request, student, visit_form=form, status=400)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -83,6 +84,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
         may_report_about_self=own_student is not None,
         signed_in=signed_in,
     )
+    refused = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         student, subject_given, relation = _subject_from(data, own_student)
@@ -99,12 +101,18 @@ def report_new(request: HttpRequest) -> HttpResponse:
             "when_where": data["when_where"],
             "in_danger": data["in_danger"],
         }
+        send = _anonymous_sender(request, submission) if anonymous else _named_sender(submission)
         try:
-            report, created = services.report_submit(**submission, idempotency_key=data["idempotency_key"])
+            report, created = send(data["idempotency_key"])
             if not created and not _same_submission(report, reporter=reporter, anonymous=anonymous, data=data):
                 # The same token with other content: a form reused through the back button, not a
                 # double click. It is a new report and must not be dropped.
-                report, created = services.report_submit(**submission, idempotency_key=uuid.uuid4())
+                report, created = send(uuid.uuid4())
+        except services.AnonymousLimitReached as exc:
+            # The hotlines first and big: someone in danger must not be left with an error message. The
+            # form comes back with everything typed, to send later or with a name.
+            form.add_error(None, str(exc))
+            refused = True
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -124,8 +132,28 @@ def report_new(request: HttpRequest) -> HttpResponse:
             "pick_scope": pick_scope,
             "quick_picks": picks,
             "picked_value": str(form["picked"].value() or ""),
+            "refused": refused,
         },
+        status=429 if refused else 200,
     )
+
+
+def _named_sender(submission: dict) -> Callable[[uuid.UUID], tuple[Report, bool]]:
+    def send(key: uuid.UUID) -> tuple[Report, bool]:
+        return services.report_submit(**submission, idempotency_key=key)
+
+    return send
+
+
+def _anonymous_sender(request: HttpRequest, submission: dict) -> Callable[[uuid.UUID], tuple[Report, bool]]:
+    """Anonymous reports go through the flood limits (counseling.services.holds): routed, held or refused."""
+    fields = {k: v for k, v in submission.items() if k not in ("reporter", "anonymous")}
+    address = request.META.get("REMOTE_ADDR") or "unknown"
+
+    def send(key: uuid.UUID) -> tuple[Report, bool]:
+        return services.anonymous_report_submit(address=address, **fields, idempotency_key=key)
+
+    return send
 
 
 def _same_submission(report: Report, *, reporter: User | None, anonymous: bool, data: dict) -> bool:
@@ -274,26 +302,28 @@ def receipt_lookup(request: HttpRequest) -> HttpResponse:
     """No sign-in: a receipt code opens the status and the station's questions, nothing else."""
     if request.method == "GET":
         return render(request, "counseling/receipt.html", {"form": ReceiptLookupForm()})
+    form = ReceiptLookupForm(request.POST)
+    # A valid code always opens its report, even from an address that is throttled: a campus NAT puts
+    # thousands of reporters behind one address, and one guesser there must not lock them all out.
+    view = selectors.report_by_receipt(form.cleaned_data["code"]) if form.is_valid() else None
+    if view is not None:
+        return _render_receipt(request, view, code=form.cleaned_data["code"])
     if _receipt_throttled(request):
         return _too_many_attempts(request)
-    form = ReceiptLookupForm(request.POST)
-    view = selectors.report_by_receipt(form.cleaned_data["code"]) if form.is_valid() else None
-    if view is None:
-        if form.is_valid():
-            _receipt_failure(request)
-            form.add_error("code", _("There is no report with this code. Check the code and try again."))
-        return render(request, "counseling/receipt.html", {"form": form})
-    return _render_receipt(request, view, code=form.cleaned_data["code"])
+    if form.is_valid():
+        _receipt_failure(request)
+        form.add_error("code", _("There is no report with this code. Check the code and try again."))
+    return render(request, "counseling/receipt.html", {"form": form})
 
 
 @never_cache
 @require_POST
 def receipt_answer(request: HttpRequest, pk: int) -> HttpResponse:
-    if _receipt_throttled(request):
-        return _too_many_attempts(request)
     code = request.POST.get("code", "")[:40]
     view = selectors.report_by_receipt(code) if code.strip() else None
     if view is None:
+        if _receipt_throttled(request):
+            return _too_many_attempts(request)
         _receipt_failure(request)
         raise Http404
     question = selectors.receipt_question(view, pk)
@@ -331,7 +361,7 @@ def _render_receipt(
 
 
 def _too_many_attempts(request: HttpRequest) -> HttpResponse:
-    return render(request, "counseling/receipt_throttled.html", status=429)
+    return render(request, "counseling/receipt_throttled.html", {"form": ReceiptLookupForm()}, status=429)
 
 
 def _receipt_throttle_key(request: HttpRequest) -> str:
@@ -352,7 +382,9 @@ def _receipt_failure(request: HttpRequest) -> None:
     key = _receipt_throttle_key(request)
     try:
         cache.add(key, 0, timeout=RECEIPT_FAILURE_WINDOW)  # the window starts at the first failure
-        cache.incr(key)
+        if cache.incr(key) == RECEIPT_FAILURE_LIMIT:
+            # Once per window and address: operations can see (and block) a guesser. Never the codes tried.
+            logger.warning("receipt codes: %s wrong codes from one address in 10 minutes", RECEIPT_FAILURE_LIMIT)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=RECEIPT_FAILURE_WINDOW)
     except Exception:

@@ -143,7 +143,7 @@ def test_the_json_copy_holds_every_apps_sections_and_nothing_the_student_may_not
     assert [g["name"] for g in sections["guardians"]] == ["艾力·买买提"]
     assert sections["notifications"][0]["title"] == MINE["notification"]
     [report] = sections["counseling_reports"]
-    assert report["status"] == "received"
+    assert report["status"] == "seen by a counsellor"  # a counsellor asked the reporter a question
     assert report["questions to the reporter"][0]["answer"] == MINE["answer"]
     assert sections["counseling_bookings"][0]["what would you like to talk about?"] == MINE["booking_reason"]
     assert sections["counseling_screening"][0]["score"] == 9

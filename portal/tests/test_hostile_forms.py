@@ -201,6 +201,43 @@ def approve_planning_trip(demo: Demo) -> object:
     return trip_approve(actor=demo.user("aidofficer"), trip=demo.first("visitor", "homevisits.Trip", status="planning"))
 
 
+APPROVED_TRIP_TITLE = "hostile-forms approved trip"
+
+
+def approved_trip(demo: Demo) -> int:
+    """A trip the visitor leads, approved by the office (students are chosen only then); made once."""
+    from homevisits.demo import PLANNED_TRIP_TITLE
+    from homevisits.models import Trip
+    from homevisits.services.trips import TripDetails, stop_add, trip_approve, trip_create
+
+    trip = Trip.objects.filter(title=APPROVED_TRIP_TITLE).first()
+    if trip is None:
+        planned = demo.first("visitor", "homevisits.Trip", title=PLANNED_TRIP_TITLE)
+        office = demo.user("aidofficer")
+        details = TripDetails(
+            year=planned.year,
+            title=APPROVED_TRIP_TITLE,
+            regions=planned.regions,
+            leader=demo.user("visitor"),
+            members=[],
+            starts_on=planned.starts_on,
+            ends_on=planned.ends_on,
+            budget=planned.budget,
+        )
+        trip = trip_create(actor=office, details=details)
+        for stop in planned.stops.order_by("position"):
+            stop_add(
+                actor=office,
+                trip=trip,
+                province=stop.province,
+                prefecture=stop.prefecture,
+                county=stop.county,
+                planned_on=stop.planned_on,
+            )
+        trip = trip_approve(actor=office, trip=trip)
+    return trip.pk
+
+
 def unrecorded_trip_student(demo: Demo) -> int:
     """A planned student on a trip under way that has no visit record yet."""
     from homevisits.access import may_write_records
@@ -316,6 +353,18 @@ ENTRIES: list[Entry] = [
         C + "casework.CareLevelOverrideForm",
         "counselor",
         lambda d: url("counseling:care_level_override", d.first("counselor", "counseling.Case").student_id),
+        page=lambda d: url("counseling:care_file", d.first("counselor", "counseling.Case").student_id),
+    ),
+    Entry(
+        C + "holds.HoldDismissForm",
+        "counselor",
+        lambda d: url("counseling:hold_dismiss", d.pk("counselor", "counseling.ReportHold", status="open")),
+        page=lambda d: url("counseling:hold_detail", d.pk("counselor", "counseling.ReportHold", status="open")),
+    ),
+    Entry(
+        C + "visits.VisitRecommendationForm",
+        "counselor",
+        lambda d: url("counseling:visit_recommendation", d.first("counselor", "counseling.Case").student_id),
         page=lambda d: url("counseling:care_file", d.first("counselor", "counseling.Case").student_id),
     ),
     # --- counselling: oversight
@@ -589,7 +638,7 @@ ENTRIES: list[Entry] = [
         method="get",
     ),
     # --- home visits
-    Entry(H + "trips.TripForm", "visitor", lambda d: url("homevisits:trip_create")),
+    Entry(H + "trips.TripForm", "aidofficer", lambda d: url("homevisits:trip_create")),  # the office creates
     Entry(
         H + "trips.StopForm",
         "visitor",
@@ -599,14 +648,14 @@ ENTRIES: list[Entry] = [
     Entry(
         H + "trips.CandidateFilterForm",
         "visitor",
-        lambda d: url("homevisits:trip_candidates", d.pk("visitor", "homevisits.Trip", status="planning")),
+        lambda d: url("homevisits:trip_candidates", approved_trip(d)),
         method="get",
     ),
     Entry(
         H + "trips.AddStudentForm",
         "visitor",
-        lambda d: url("homevisits:trip_student_add", d.pk("visitor", "homevisits.Trip", status="planning")),
-        page=lambda d: url("homevisits:trip_candidates", d.pk("visitor", "homevisits.Trip", status="planning")),
+        lambda d: url("homevisits:trip_student_add", approved_trip(d)),
+        page=lambda d: url("homevisits:trip_candidates", approved_trip(d)),
     ),
     Entry(
         H + "trips.ExpenseForm",
