@@ -108,6 +108,11 @@ def demo_server(e2e_database, django_db_blocker) -> Iterator[str]:
         assert connection.settings_dict["NAME"].startswith("test_"), "never flush a real database"
         call_command("flush", interactive=False, verbosity=0)
         call_command("seed_demo", force=True, verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        from django.core.cache import cache
+
+        # The test run's own Redis: rate counters (anonymous reports, receipt codes) keyed on 127.0.0.1 must not
+        # carry over from an earlier run within the hour, as a fresh database does not.
+        cache.clear()
         server = LiveServer("localhost")
         try:
             yield server.url

@@ -386,6 +386,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # At DEBUG this logs every SQL statement with its parameters (incomes, searches): never in production.
         "django.db.backends": {"level": "WARNING"},
+        # pypdf warns about every file it has to repair while portal.uploads inspects it; the upload's own
+        # answer (accepted or refused with a reason) is what matters.
+        "pypdf": {"level": "ERROR"},
     },
 }
 # 500 reports (e-mail to ADMINS) carry no POST/GET values, query string nor frame variables: a form that
