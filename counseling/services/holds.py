@@ -214,15 +214,20 @@ def report_hold(
     when_where: str,
     in_danger: bool,
     idempotency_key: uuid.UUID,
-) -> tuple[HeldReport, bool]:
-    """Keep an anonymous report in the open hold of its source (opening one if needed). Idempotent by key.
+) -> tuple[HeldReport | Report, bool]:
+    """Keep an anonymous report in the open hold of its source (opening one if needed). Idempotent by key
+    across both tables: a token already used by a routed report returns that report.
 
     Alerts stay bounded: the centre is told once when the hold opens, and once more the first time a held
     report says someone is in danger now.
     """
     narrative = report_fields_check(narrative=narrative, relation=relation, signs=signs)
     lock_idempotency_key(idempotency_key)
-    existing = HeldReport.objects.filter(idempotency_key=idempotency_key).first()
+    # A double click right at the limit: the first click may have been routed as a report a moment ago.
+    existing = (
+        HeldReport.objects.filter(idempotency_key=idempotency_key).first()
+        or Report.objects.filter(idempotency_key=idempotency_key).first()
+    )
     if existing is not None:
         return existing, False
     now = timezone.now()

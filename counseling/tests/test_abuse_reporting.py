@@ -373,3 +373,23 @@ def test_a_guesser_behind_the_nat_is_throttled_but_the_real_reporter_gets_in(wor
     reporter = browser(nat)  # another student behind the same address
     page = reporter.post(reverse("counseling:receipt"), {"code": services.receipt_code_for(report.idempotency_key)})
     assert page.status_code == 200 and 'data-testid="receipt-report"' in page.content.decode()
+
+
+def test_a_double_click_at_the_limit_makes_one_report_not_a_report_and_a_held_copy(world):
+    """The first click is routed, the second (same token) arrives after the count crossed the limit."""
+    key = uuid.uuid4()
+    routed = submit_report(reporter=None, anonymous=True, student=world.student_a, key=key)
+    again, created = services.report_hold(
+        kind=ReportHold.Kind.ADDRESS,
+        source_key="double-click",
+        student=world.student_a,
+        subject_given="?",
+        relation="roommate",
+        signs=[Sign.MOOD],
+        narrative="同一份报告",
+        when_where="",
+        in_danger=False,
+        idempotency_key=key,
+    )
+    assert (again, created) == (routed, False)
+    assert not HeldReport.objects.exists() and not ReportHold.objects.exists()
