@@ -674,38 +674,70 @@ def care_file(request: HttpRequest, pk: int) -> HttpResponse:
     return _care_page(request, student)
 
 
-@login_required
-@require_POST
-def care_level_override(request: HttpRequest, pk: int) -> HttpResponse:
+def _care_action(
+    request: HttpRequest,
+    pk: int,
+    *,
+    kind: str,
+    may: Callable[[User, Student], bool],
+    form_class: type[forms.Form],
+    apply: Callable[[Student, Any], None],
+    saved: str,
+    page_form: str,
+    failed_status: int,
+) -> HttpResponse:
+    """The shape of every care-file action: scope (404) → permission (403) → form → service → back to the
+    file, or the form again with its errors (the htmx panel, or the whole file: an audited read)."""
     user = request.user
     _require_care_role(user)
     student = counseling_access.care_file_students(user).filter(pk=pk).first()
     if student is None:
         raise Http404
-    if not counseling_access.may_override_care_level(user, student):
+    if not may(user, student):
         raise PermissionDenied
-    form = CareLevelOverrideForm(request.POST, auto_id=_auto_id("override", student.pk))
+    form = form_class(request.POST, auto_id=_auto_id(kind, student.pk))
     if form.is_valid():
         try:
-            if form.cleaned_data["level"] == OVERRIDE_CLEAR:
-                services.care_level_override_clear(actor=user, student=student)
-            else:
-                services.care_level_override_set(
-                    actor=user, student=student, level=form.level_value(), reason=form.cleaned_data["reason"]
-                )
+            apply(student, form)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("Care level saved."))
+            messages.success(request, saved)
             url = reverse("counseling:care_file", args=[student.pk])
             if request.htmx:
                 return HttpResponse(status=204, headers={"HX-Redirect": url})
             return redirect(url)
     if request.htmx:
-        return render(request, "counseling/partials/case_form.html", {"panel": _panel("override", form, student.pk)})
+        return render(request, "counseling/partials/case_form.html", {"panel": _panel(kind, form, student.pk)})
     messages.error(request, _("Nothing was changed: correct the form below."))
     student = selectors.care_file_student(user, pk)  # the page shows the file again: audited
-    return _care_page(request, student, form=form)
+    return _care_page(request, student, status=failed_status, **{page_form: form})
+
+
+@login_required
+@require_POST
+def care_level_override(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+
+    def apply(student: Student, form: CareLevelOverrideForm) -> None:
+        if form.cleaned_data["level"] == OVERRIDE_CLEAR:
+            services.care_level_override_clear(actor=user, student=student)
+        else:
+            services.care_level_override_set(
+                actor=user, student=student, level=form.level_value(), reason=form.cleaned_data["reason"]
+            )
+
+    return _care_action(
+        request,
+        pk,
+        kind="override",
+        may=counseling_access.may_override_care_level,
+        form_class=CareLevelOverrideForm,
+        apply=apply,
+        saved=_("Care level saved."),
+        page_form="form",
+        failed_status=200,
+    )
 
 
 @login_required
@@ -713,29 +745,21 @@ def care_level_override(request: HttpRequest, pk: int) -> HttpResponse:
 def visit_recommendation(request: HttpRequest, pk: int) -> HttpResponse:
     """Recommend the student for a home visit (the reason stays in counselling) or withdraw it."""
     user = request.user
-    _require_care_role(user)
-    student = counseling_access.care_file_students(user).filter(pk=pk).first()
-    if student is None:
-        raise Http404
-    if not counseling_access.may_recommend_visit(user, student):
-        raise PermissionDenied
-    form = VisitRecommendationForm(request.POST, auto_id=_auto_id("visit", student.pk))
-    if form.is_valid():
-        try:
-            if form.cleaned_data["decision"] == WITHDRAW:
-                services.visit_recommendation_withdraw(actor=user, student=student)
-            else:
-                services.visit_recommendation_set(actor=user, student=student, reason=form.cleaned_data["reason"])
-        except DomainError as exc:
-            form.add_error(None, str(exc))
+
+    def apply(student: Student, form: VisitRecommendationForm) -> None:
+        if form.cleaned_data["decision"] == WITHDRAW:
+            services.visit_recommendation_withdraw(actor=user, student=student)
         else:
-            messages.success(request, _("Home-visit recommendation saved."))
-            url = reverse("counseling:care_file", args=[student.pk])
-            if request.htmx:
-                return HttpResponse(status=204, headers={"HX-Redirect": url})
-            return redirect(url)
-    if request.htmx:
-        return render(request, "counseling/partials/case_form.html", {"panel": _panel("visit", form, student.pk)})
-    messages.error(request, _("Nothing was changed: correct the form below."))
-    student = selectors.care_file_student(user, pk)  # the page shows the file again: audited
-    return _care_page(request, student, visit_form=form, status=400)
+            services.visit_recommendation_set(actor=user, student=student, reason=form.cleaned_data["reason"])
+
+    return _care_action(
+        request,
+        pk,
+        kind="visit",
+        may=counseling_access.may_recommend_visit,
+        form_class=VisitRecommendationForm,
+        apply=apply,
+        saved=_("Home-visit recommendation saved."),
+        page_form="visit_form",
+        failed_status=400,
+    )
