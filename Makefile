@@ -7,6 +7,11 @@ PY := $(VENV)/bin/python
 RUFF := $(VENV)/bin/ruff
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k reminders -x"
 PYTEST_ARGS ?=
+# Parallel test processes (pytest-xdist): one per core by default; each has its own PostgreSQL test database
+# (test_<name>_gw0, …) and its own Redis databases (portal/settings.py). Whole files go to one process
+# (--dist loadfile), so a module's shared fixtures (the seeded demo school of the crawl and the browser
+# journeys, the access matrix's world) are built once. PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: help venv venv-dev run test lint fmt migrate seed messages clean-test-services bench screenshots
 
@@ -23,7 +28,7 @@ run: venv ## Migrate, compile translations, seed the demo, start web + worker + 
 	@scripts/run-dev.sh
 
 test: lint ## Lint, check migrations, run pytest against real PostgreSQL and Redis
-	scripts/test-services.sh $(SHELL) -c '$(PY) manage.py makemigrations --check --dry-run && $(PY) manage.py compile_translations && $(PY) -m pytest $(PYTEST_ARGS)'
+	scripts/test-services.sh $(SHELL) -c '$(PY) manage.py makemigrations --check --dry-run && $(PY) manage.py compile_translations && $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)'
 
 lint: venv-dev ## ruff check + ruff format --check + bandit (high severity)
 	$(RUFF) check .

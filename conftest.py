@@ -117,3 +117,55 @@ def _english_unless_asked(request, settings):
     # Services called directly (outside a request) write in the active language too.
     with translation.override("en"):
         yield
+
+
+# --- Any day, any hour ------------------------------------------------------------------------------
+# Tests whose outcome could depend on the date or weekday (slots, working days, deadlines, month ends) carry
+# `@pytest.mark.any_day`: they run once per day of ANY_DAY_WEEK, each at a different Shanghai hour (a week
+# that crosses a month and a year end, with a Monday, a Sunday, a late evening, early mornings when the UTC
+# date is still the day before, and a minute past midnight). `NUANXIN_TEST_NOW=2026-12-07T09:00` pins the whole run to
+# one moment instead (how the date-sensitive tests were found: the suite, pinned to each of these days).
+ANY_DAY_WEEK = (
+    ("mon", "2026-12-28T09:00"),
+    ("tue", "2026-12-29T23:30"),
+    ("wed", "2026-12-30T00:01"),
+    ("thu", "2026-12-31T12:00"),
+    ("fri", "2027-01-01T18:00"),
+    ("sat", "2027-01-02T07:45"),
+    ("sun", "2027-01-03T22:59"),
+)
+
+
+def _shanghai(moment: str):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("any_day") is not None:
+        metafunc.fixturenames.insert(0, "_any_day")  # first, so the objects a test builds are made on that day
+        metafunc.parametrize("_any_day", [m for _, m in ANY_DAY_WEEK], ids=[d for d, _ in ANY_DAY_WEEK], indirect=True)
+
+
+@pytest.fixture
+def _any_day(request):
+    import time_machine
+
+    with time_machine.travel(_shanghai(request.param), tick=True):
+        yield request.param
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _pinned_run():
+    import os
+
+    moment = os.environ.get("NUANXIN_TEST_NOW")
+    if not moment:
+        yield None
+        return
+    import time_machine
+
+    with time_machine.travel(_shanghai(moment), tick=True):
+        yield moment

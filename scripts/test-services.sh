@@ -83,15 +83,37 @@ with conn.cursor() as cur:
 PYEOF
 }
 
+# Another apt-get (unattended-upgrades on a fresh machine, a provisioning script) may hold the dpkg or
+# lists lock: wait for it (apt's own Lock::Timeout, and a retry loop for apt versions or locks it does not
+# cover) instead of failing the run. APT_LOCK_WAIT seconds in all, 15 minutes by default.
+APT_LOCK_WAIT=${APT_LOCK_WAIT:-900}
+apt_get() { # apt-get arguments…
+    local waited=0 out
+    while true; do
+        if out=$(DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_LOCK_WAIT" "$@" 2>&1); then
+            return 0
+        fi
+        if grep -qiE 'could not get lock|unable to acquire|lock-frontend|is another process using it' <<<"$out" \
+            && ((waited < APT_LOCK_WAIT)); then
+            ((waited == 0)) && log "apt-get: another package manager holds the lock; waiting (up to ${APT_LOCK_WAIT}s)"
+            sleep 5
+            waited=$((waited + 5))
+            continue
+        fi
+        echo "$out" | tail -20 >&2
+        return 1
+    done
+}
+
 APT_UPDATED=
 apt_install() {
     if [[ -z $APT_UPDATED ]]; then
         log "apt-get update"
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        apt_get update -qq
         APT_UPDATED=1
     fi
     log "apt-get install -y $*"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    apt_get install -y -qq "$@"
 }
 
 # Debian keeps initdb/pg_ctl out of PATH, under /usr/lib/postgresql/<version>/bin.
