@@ -1,3 +1,4 @@
-"""Aid admin, one module per area."""
+"""Aid admin, one module per area: Django's admin autodiscovery imports this module, which imports each area's
+admin module (each registers its models with the admin site on import)."""
 
-from aid import admin_funds, admin_identification, admin_support  # noqa: F401
+from aid import admin_fiveaid, admin_funds, admin_hiddenaid, admin_identification, admin_workstudy  # noqa: F401

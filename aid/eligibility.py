@@ -28,7 +28,17 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from aid.models import TIER_RANK, AcademicYear, Application, Identification, Programme, Quota, Tier
+from aid.models import (
+    HARDSHIP_TIERS,
+    IDENTIFIED_STATUSES,
+    TIER_RANK,
+    AcademicYear,
+    Application,
+    Identification,
+    Programme,
+    Quota,
+    Tier,
+)
 from portal.models import Student
 
 # Applications that take a place in the college's quota: reviewed by the college or further on.
@@ -49,7 +59,6 @@ LIVE = (
     Application.Status.APPEALED,
     *QUOTA_HOLDING,
 )
-CURRENT_IDENTIFICATION = (Identification.Status.APPROVED, Identification.Status.ADJUSTED)
 
 
 def study_year(student: Student, year: AcademicYear) -> int:
@@ -63,21 +72,15 @@ def tier_label(tier: str) -> str:
 
 def current_tier(student: Student, year: AcademicYear) -> str | None:
     """The tier of the student's approved (or adjusted) identification for `year`; None when there is none."""
-    if year.is_current:
-        # Imported here: the aid.selectors package imports the funds selectors, which import this module.
-        from aid.selectors.identification import current_tier as identification_current_tier
-
-        return identification_current_tier(student)
-    return _tier_for_year(student, year)
+    return identified_tier(student, year=None if year.is_current else year)
 
 
-def _tier_for_year(student: Student, year: AcademicYear) -> str | None:
-    tier = (
-        Identification.objects.filter(student=student, year=year, status__in=CURRENT_IDENTIFICATION)
-        .values_list("tier", flat=True)
-        .first()
-    )
-    return tier or None
+def identified_tier(student: Student, *, year: AcademicYear | None = None) -> str | None:
+    """The tier of the student's identification in force (approved, or adjusted mid-year) for `year`, or with
+    no year for the current academic year, where only a hardship tier counts; None when there is none."""
+    which = {"year": year} if year is not None else {"year__is_current": True, "tier__in": HARDSHIP_TIERS}
+    rows = Identification.objects.filter(student=student, status__in=IDENTIFIED_STATUSES, **which)
+    return rows.values_list("tier", flat=True).first() or None
 
 
 @dataclass

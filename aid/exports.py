@@ -7,9 +7,9 @@ from openpyxl import Workbook
 
 from aid.models import Payment, PaymentBatch
 from aid.selectors.funds import batch_payments
-from portal.spreadsheets import XLSX_MIME, append_row, text_cell, workbook_bytes
+from portal.kernel.spreadsheets import append_row, text_cell, workbook_bytes
 
-__all__ = ["ROSTER_HEADERS", "XLSX_MIME", "batch_roster_xlsx"]
+__all__ = ["ROSTER_HEADERS", "batch_roster_xlsx"]
 
 ROSTER_HEADERS = ["学号", "姓名", "开户银行", "银行卡号", "金额"]
 

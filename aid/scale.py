@@ -33,7 +33,7 @@ from aid.models import (
     Tier,
 )
 from aid.services.funds import seed_programmes
-from counseling.selectors import shift_month
+from portal.kernel.dates import month_start, shift_month
 from portal.models import Gender, Role, Student
 from portal.scale import ScaleSchool, bulk, copy_rows, money, register_scale_step, reserve_ids
 
@@ -391,7 +391,7 @@ def seed_canteen(school: ScaleSchool) -> dict[str, int]:
     """Twelve months of canteen-card data, one row per student and month (~360,000 rows at 30,000)."""
     rng = school.rng("aid.canteen")
     officer = school.all_staff(Role.AID_OFFICER)[0]
-    this_month = school.today.replace(day=1)
+    this_month = month_start(school.today)
     months = [shift_month(this_month, -k) for k in range(12, 0, -1)]
     imports = bulk(
         CanteenImport,

@@ -1,8 +1,13 @@
-"""Admin for the crisis network. Narratives and notes never appear in lists; opening a record is audited."""
+"""Admin for the crisis network. Narratives and notes never appear in lists; opening a record is audited.
+
+Django's admin autodiscovery imports this module only; it imports the other areas' admin modules (each registers
+its models with the admin site on import).
+"""
 
 from django.contrib import admin
 from django.http import HttpRequest
 
+from counseling import admin_activities, admin_appointments, admin_screening  # noqa: F401
 from counseling.models import (
     Assessment,
     CareLevelOverride,
@@ -125,6 +130,3 @@ class ZeroReportAdmin(admin.ModelAdmin):
     search_fields = ("class_group__name",)
     autocomplete_fields = ("class_group", "filed_by")
     list_select_related = ("class_group", "filed_by")
-
-
-from counseling import admin_activities, admin_appointments, admin_screening  # noqa: E402, F401

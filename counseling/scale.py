@@ -27,7 +27,7 @@ from counseling.models import (
     Slot,
     ZeroReport,
 )
-from counseling.selectors import shift_month
+from portal.kernel.dates import month_start, shift_month
 from portal.models import Role, Student
 from portal.scale import ScaleSchool, bulk, copy_rows, encrypt, register_scale_step, reserve_ids, stable_uuid
 
@@ -445,7 +445,7 @@ def seed_screening(school: ScaleSchool) -> dict[str, int]:
 def seed_zero_reports(school: ScaleSchool) -> dict[str, int]:
     """零报告: every class's committee member files each month since the class enrolled (a few months missed)."""
     rng = school.rng("counseling.zero")
-    this_month = school.today.replace(day=1)
+    this_month = month_start(school.today)
     concern = encrypt("班里有同学最近情绪不太好，已请辅导员留意。")
 
     def rows():

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 PASSWORD = "journey-aid-4"  # ordinary demo students have unusable passwords; the test gives two of them this one
-# A small valid one-page PDF: what portal/uploads.py accepts (it parses with pypdf, nothing active inside).
+# A small valid one-page PDF: what portal/kernel/files.py accepts (it parses with pypdf, nothing active inside).
 PDF = clean_pdf()
 DEMO_LOGINS = ("student", "liaison", "committee")
 S = Identification.Status

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from homevisits.demo import PLANNED_TRIP_TITLE
 from homevisits.models import FollowUp, Trip, TripStudent, VisitDraft, VisitRecord
-from homevisits.selectors.trips import candidates_for
+from homevisits.services.candidates import candidates_for
 from portal.models import User
 
 pytestmark = pytest.mark.browser

@@ -1,9 +1,16 @@
-"""Access rules for homevisits, registered with portal.access (the one place that decides)."""
+"""Access rules for homevisits, registered with portal.access (the one place that decides).
 
+Registration: the decorators (visibility_rule, permission_rule) and mark_sensitive calls below register the rules
+when this module is imported; HomevisitsConfig.ready() imports it, so they are in place before the first request.
+"""
+
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from homevisits.models import Expense, FollowUp, GuardianContact, Trip, TripStudent, VisitPhoto, VisitRecord
 from portal import access, config
-from portal.models import Role, RoleAssignment, User
+from portal.access import EVERYTHING, colleges_for, has_role, is_admin
+from portal.models import Role, RoleAssignment, Student, User
 
 
 def may_use_homevisits(user: User) -> bool:
@@ -17,7 +24,7 @@ def may_open_homevisits_home(user: User) -> bool:
 
 
 # --- Trips ---------------------------------------------------------------------------------------------
-# Who sees and does what (decided with the lead):
+# Who sees and does what:
 # - the aid officer (学生资助管理中心) acts as the student affairs office: sees every trip, approves, closes,
 #   sees the year dashboard; admins everything;
 # - home-visit team members see the trips they lead or are members of; anything else is a 404;
@@ -43,11 +50,6 @@ def may_open_homevisits_home(user: User) -> bool:
 # 6. closed: guardians' phones are gone for the team (the office and in-scope staff keep their own access).
 # The office keeps its own, role-based, access throughout: every trip and its planned students, a read-only
 # preview of a planning trip's candidates (to judge the route it is asked to approve) and guardian logs.
-
-from django.db.models import Q  # noqa: E402
-
-from homevisits.models import Expense, GuardianContact, Trip, TripStudent  # noqa: E402
-from portal.access import EVERYTHING, colleges_for, has_role, is_admin  # noqa: E402
 
 mark_sensitive = access.mark_sensitive
 mark_sensitive(GuardianContact)
@@ -195,20 +197,6 @@ def _trip_spenders(user: User, trip: Trip) -> bool:
     return has_role(user, Role.AID_OFFICER) or is_member(user, trip)
 
 
-TRANSITION_ACTIONS: dict[str, str] = {
-    Trip.Status.APPROVED: "approve",
-    Trip.Status.PLANNING: "approve",  # sending an approved trip back to planning is the office's call
-    Trip.Status.TRAVELLING: "depart",
-    Trip.Status.REPORTING: "return",
-    Trip.Status.CLOSED: "close",
-}
-
-
-def may_move_trip(user: User, trip: Trip, to_status: str) -> bool:
-    action = TRANSITION_ACTIONS.get(to_status)
-    return action is not None and access.can(user, action, trip)
-
-
 # --- Guardian contacts ------------------------------------------------------------------------------------
 
 
@@ -263,8 +251,6 @@ def _guardian_contacts_visible(user: User, action: str) -> Q | None:
     q = guardian_students_q(user)
     if q is None or not q:
         return q
-    from portal.models import Student
-
     return Q(student_id__in=Student.objects.filter(q).values("pk"))
 
 
@@ -275,8 +261,6 @@ def _guardian_contacts_visible(user: User, action: str) -> Q | None:
 # reads them (403 on writes). A follow-up is visible to its owner (title, due date, what it opened) and to
 # whoever may see its record; its owner, the trip leader and the office may mark it done. A draft is its
 # author's only (selectors.records.draft_for).
-
-from homevisits.models import FollowUp, VisitPhoto, VisitRecord  # noqa: E402
 
 RECORDING_STATUSES = (Trip.Status.APPROVED, Trip.Status.TRAVELLING, Trip.Status.REPORTING)
 
@@ -334,53 +318,3 @@ def _follow_up_closers(user: User, follow_up: FollowUp) -> bool:
 
 def may_see_record(user: User, record_id: int) -> bool:
     return access.visible(user, VisitRecord).filter(pk=record_id).exists()
-
-
-# --- Who may use which view (portal.access.declare_views; docs/access-matrix.md) ----------------------------------
-# Trips and visit records: the home-visit teams (their own trips: the views answer 404 for the others) and the
-# office (which reads records; the views answer 403 to its writes); guardian contact logs also the counselling
-# and aid staff of the student's college. A follow-up's owner
-# may be any staff member, so closing one is SIGNED_IN and the view checks the owner.
-
-from portal.access import GET_ONLY, POST_ONLY, SIGNED_IN, declare_views, rule  # noqa: E402
-
-TEAMS = (Role.VISIT_TEAM, Role.AID_OFFICER, Role.ADMIN)
-GUARDIAN_LOG = (*GUARDIAN_SCHOOL_WIDE, *GUARDIAN_COLLEGE, Role.VISIT_TEAM, Role.ADMIN)
-
-declare_views(
-    "homevisits",
-    {
-        "index": rule(*GUARDIAN_LOG, methods=GET_ONLY),
-        "trip_list": rule(*TEAMS, methods=GET_ONLY),
-        "trip_create": rule(*TEAMS),
-        "trip_detail": rule(*TEAMS, pk="homevisits.Trip", methods=GET_ONLY, refused=404),
-        "trip_edit": rule(*TEAMS, pk="homevisits.Trip", refused=404),
-        "trip_transition": rule(*TEAMS, pk="homevisits.Trip", methods=POST_ONLY, refused=404),
-        "stop_add": rule(*TEAMS, pk="homevisits.Trip", methods=POST_ONLY, refused=404),
-        "trip_candidates": rule(*TEAMS, pk="homevisits.Trip", methods=GET_ONLY, refused=404),
-        "trip_student_add": rule(*TEAMS, pk="homevisits.Trip", methods=POST_ONLY, refused=404),
-        "expense_add": rule(*TEAMS, pk="homevisits.Trip", methods=POST_ONLY, refused=404),
-        "itinerary": rule(*TEAMS, pk="homevisits.Trip", methods=GET_ONLY, refused=404),
-        "trip_report": rule(*TEAMS, pk="homevisits.Trip", refused=404),
-        "trip_report_xlsx": rule(*TEAMS, pk="homevisits.Trip", methods=GET_ONLY, refused=404),
-        "stop_remove": rule(
-            *TEAMS, pk="homevisits.Trip", stop_pk="homevisits.TripStop", methods=POST_ONLY, refused=404
-        ),
-        "trip_student_remove": rule(
-            *TEAMS, pk="homevisits.Trip", planned_pk="homevisits.TripStudent", methods=POST_ONLY, refused=404
-        ),
-        "expense_receipt": rule(
-            *TEAMS, pk="homevisits.Trip", expense_pk="homevisits.Expense", methods=GET_ONLY, refused=404
-        ),
-        "dashboard": rule(Role.AID_OFFICER, Role.ADMIN, methods=GET_ONLY),
-        "guardian_contacts": rule(*GUARDIAN_LOG, student_pk="portal.Student"),
-        "record_new": rule(*TEAMS, pk="homevisits.TripStudent", refused=404),
-        "draft_save": rule(*TEAMS, pk="homevisits.TripStudent", methods=POST_ONLY, refused=404),
-        "record_detail": rule(*TEAMS, pk="homevisits.VisitRecord", methods=GET_ONLY, refused=404),
-        "photo_add": rule(*TEAMS, pk="homevisits.VisitRecord", methods=POST_ONLY, refused=404),
-        "photo": rule(*TEAMS, pk="homevisits.VisitPhoto", methods=GET_ONLY, refused=404),
-        "follow_up_add": rule(*TEAMS, pk="homevisits.VisitRecord", methods=POST_ONLY, refused=404),
-        "follow_up_done": rule(SIGNED_IN, pk="homevisits.FollowUp", methods=POST_ONLY),
-        "my_follow_ups": rule(SIGNED_IN, methods=GET_ONLY),
-    },
-)

@@ -1,7 +1,7 @@
 """Demo data of home visits: a past Xinjiang trip (喀什, 阿图什, 乌鲁木齐) with the demo `visitor` as a member,
 and a planned trip to an old revolutionary area (红安/大悟). Idempotent: trips are keyed on their title.
 
-The records engineer's step adds visit records and follow-ups to `past_trip()`.
+Two steps, in this order (`STEPS`, at the end): the trips, then visit records and follow-ups of `past_trip()`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from homevisits.models import Expense, Trip, TripStop, TripStudent
-from portal.demo import DemoSchool, register_step
+from portal.demo import DemoSchool
 from portal.models import Student, User
 
 PAST_TRIP_TITLE = "新疆家访团（喀什、阿图什、乌鲁木齐）"
@@ -51,7 +51,6 @@ def _plan_students(trip: Trip, actor: User, limit_per_stop: int = 3) -> int:
     return created
 
 
-@register_step
 def seed_homevisit_trips(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str, int]:
     officer = school.logins["aidofficer"]
     visitor = school.logins["visitor"]
@@ -119,7 +118,6 @@ def seed_homevisit_trips(school: DemoSchool, *, stdout: TextIO | None = None) ->
     return counts
 
 
-@register_step
 def seed_homevisit_records(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str, int]:
     """Records for most students of the past Xinjiang trip (one not reached), with two follow-ups.
 
@@ -186,3 +184,6 @@ def seed_homevisit_records(school: DemoSchool, *, stdout: TextIO | None = None) 
         )
         counts["homevisits.follow_up"] += 2
     return counts
+
+
+STEPS = (seed_homevisit_trips, seed_homevisit_records)

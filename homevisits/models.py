@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedTextField
+from portal.kernel.workflow import Flow
 from portal.models import Student, User
 
 
@@ -23,13 +24,26 @@ class Trip(models.Model):
         REPORTING = "reporting", _("reporting")
         CLOSED = "closed", _("closed")
 
-    TRANSITIONS: dict[str, set[str]] = {
-        Status.PLANNING: {Status.APPROVED},
-        Status.APPROVED: {Status.PLANNING, Status.TRAVELLING},
-        Status.TRAVELLING: {Status.REPORTING},
-        Status.REPORTING: {Status.CLOSED},
-        Status.CLOSED: set(),
-    }
+    # One service per move (homevisits.services.trips); the permissions are portal.access actions
+    # (homevisits/access.py): the office approves and closes, the leader (or the office) departs and returns.
+    flow = Flow(
+        moves={
+            Status.PLANNING: {Status.APPROVED},
+            Status.APPROVED: {Status.PLANNING, Status.TRAVELLING},
+            Status.TRAVELLING: {Status.REPORTING},
+            Status.REPORTING: {Status.CLOSED},
+            Status.CLOSED: set(),
+        },
+        permissions={
+            Status.APPROVED: "approve",
+            Status.PLANNING: "approve",  # sending an approved trip back to planning is the office's call
+            Status.TRAVELLING: "depart",
+            Status.REPORTING: "return",
+            Status.CLOSED: "close",
+        },
+        refused=_("A trip that is %(status)s cannot be moved to %(to)s."),
+        audit="homevisits.trip_transition",
+    )
 
     year = models.PositiveSmallIntegerField(_("year"))
     title = models.CharField(_("title"), max_length=200)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from homevisits.models import Expense, FollowUp, Trip, TripStop, TripStudent, VisitRecord
-from homevisits.selectors.trips import priority_reasons_for
+from homevisits.services.candidates import priority_reasons_for
 from portal.models import Role, Student
 from portal.scale import ScaleSchool, bulk, money, register_scale_step, stable_uuid
 

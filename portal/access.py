@@ -23,11 +23,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import URLPattern, URLResolver, get_resolver, get_urlconf, path
 
+from portal.audit import audit_log
 from portal.models import Role, RoleAssignment, Student, User
 
 VisibilityRule = Callable[[User, str], Q | None]
@@ -195,8 +198,6 @@ def get_for_user[M: models.Model](
     if action != "view" and not can(user, action, obj):
         raise PermissionDenied
     if audit and is_sensitive(qs.model):
-        from portal.audit import audit_log
-
         audit_log(actor=user, action="read", obj=obj)
     return obj
 
@@ -259,17 +260,21 @@ def may_download_own_data(user: User) -> bool:
 
 # --- Who may use which view -----------------------------------------------------------------------
 #
-# Every URL name is declared here (core) or in its app's access module with `declare_views`, naming the
-# roles that may open it, the methods it answers and, for each object id in the URL, the model it names. The
-# middleware (portal.middleware.ViewAccessMiddleware) refuses the rest before the view runs: the sign-in page for
-# a signed-out visitor, 405 for another method, and for a role not named the rule's `refused` status: 403, or
-# 404 where the roles not named can see no object of the kind; an undeclared view is refused to everyone. Object scope
-# stays in the views (`get_for_user`: 404 outside the user's scope). portal/tests/test_access_matrix.py walks the
-# URLconf, fails on an undeclared pattern and tries every URL as every persona; docs/access-matrix.md is the result.
+# Every URL pattern carries its rule, written where the URL is: `page(route, view, name, rule(...))` in place of
+# Django's `path(route, view, name=name)`, in the app's urls module. The rule names the roles that may open the
+# view, the methods it answers and, for each object id in the URL, the model it names. The rules are read off the
+# URLconf itself (`view_rule_for`), under the view name Django resolves ("aid:fund_list"), so a list of patterns
+# spliced into an app's urls.py needs no namespace of its own. The middleware
+# (portal.middleware.ViewAccessMiddleware) refuses the rest before the view runs: the sign-in page for a signed-out
+# visitor, 405 for another method, and for a role not named the rule's `refused` status: 403, or 404 where the
+# roles not named can see no object of the kind; a URL without a rule is refused to everyone. Object scope stays
+# in the views (`get_for_user`: 404 outside the user's scope). `manage.py check` reports a URL without a rule and
+# a view name given two different rules; portal/tests/test_access_matrix.py walks the URLconf, fails on a pattern
+# without a rule and tries every URL as every persona; docs/access-matrix.md is the result.
 
 PUBLIC = "public"  # anyone, signed in or not (the view decides the rest)
 SIGNED_IN = "signed_in"  # any signed-in user, whatever their roles
-ANY_NAME = "*"  # declares every URL name of a namespace at once (the Django admin checks is_staff itself)
+ANY_NAME = "*"  # the rule of every URL name of a namespace at once (`every_page`: the Django admin)
 GET_ONLY = ("GET",)  # pages (HEAD too)
 POST_ONLY = ("POST",)  # actions
 GET_AND_POST = ("GET", "POST")  # forms
@@ -309,71 +314,121 @@ def rule(*roles: str, methods: tuple[str, ...] = GET_AND_POST, refused: int = 40
     return ViewRule(tuple(roles), tuple(sorted(objects.items())), tuple(methods), refused)
 
 
-_view_rules: dict[str, ViewRule] = {}
+def page(route: str, view: Callable, name: str, access: ViewRule, kwargs: dict | None = None) -> URLPattern:
+    """Django's `path(route, view, kwargs, name=name)` with who may use the view: its one declaration. E.g.
+    page("trips/<int:pk>/", views.trip_detail, "trip_detail", rule(*TEAMS, pk="homevisits.Trip", refused=404))."""
+    if not isinstance(access, ViewRule):
+        raise TypeError(f"page {name!r}: access is a ViewRule (portal.access.rule), not {access!r}")
+    pattern = path(route, view, kwargs, name=name)
+    pattern.access_rule = access
+    return pattern
+
+
+def every_page(route: str, included: tuple, access: ViewRule) -> URLResolver:
+    """`path(route, include(...))` whose every URL has the one rule `access`, for an include with a namespace
+    of its own whose views check access themselves (the Django admin: is_staff). Its rule is "<namespace>:*"."""
+    if not isinstance(access, ViewRule):
+        raise TypeError(f"every_page {route!r}: access is a ViewRule (portal.access.rule), not {access!r}")
+    resolver = path(route, included)
+    if not isinstance(resolver, URLResolver) or not resolver.namespace:
+        raise ValueError(f"every_page {route!r} takes an include with a namespace")
+    resolver.access_rule = access
+    return resolver
+
+
+def _join(namespace: str, name: str | None) -> str:
+    return f"{namespace}:{name}" if namespace and name else namespace or name or ""
+
+
+# Declared apart from their URLs with `declare_views`: only URL names not yet written with `page`.
+_declared: dict[str, ViewRule] = {}
 
 
 def declare_views(namespace: str, rules: dict[str, ViewRule]) -> None:
-    """Declare who may use the views of `namespace` ("" for URL names without one), by URL name."""
+    """Deprecated, kept while aid's support-area URLs move to `page`: the rules of `namespace`'s URL names
+    ("" for names without one), declared apart from the URLs. A rule written with `page` wins no conflict:
+    the same name with two different rules is an error either way."""
     for name, view_rule in rules.items():
-        view_name = f"{namespace}:{name}" if namespace else name
-        if view_name in _view_rules and _view_rules[view_name] != view_rule:
+        view_name = _join(namespace, name)
+        if view_name in _declared and _declared[view_name] != view_rule:
             raise ValueError(f"view {view_name} is declared twice, differently")
-        _view_rules[view_name] = view_rule
+        _declared[view_name] = view_rule
 
 
-def view_rule_for(view_name: str) -> ViewRule | None:
-    """The declaration of a resolved view name ("counseling:case_detail"), or None when there is none."""
-    found = _view_rules.get(view_name)
-    if found is None and ":" in view_name:
-        found = _view_rules.get(f"{view_name.rsplit(':', 1)[0]}:{ANY_NAME}")
+def _url_rules() -> dict[str, ViewRule]:
+    """The rules written on the current URLconf's patterns, by resolved view name; read once per URLconf."""
+    resolver = get_resolver(get_urlconf())
+    found = getattr(resolver, "_view_rules", None)
+    if found is None:
+        found = {}
+
+        def add(view_name: str, view_rule: ViewRule) -> None:
+            for known in (found.get(view_name), _declared.get(view_name)):
+                if known is not None and known != view_rule:
+                    raise ValueError(f"view {view_name} is declared twice, differently")
+            found[view_name] = view_rule
+
+        def walk(patterns: list, namespace: str) -> None:
+            for entry in patterns:
+                view_rule = getattr(entry, "access_rule", None)
+                if isinstance(entry, URLResolver):
+                    inner = _join(namespace, entry.namespace)
+                    if view_rule is not None:
+                        add(_join(inner, ANY_NAME), view_rule)
+                    else:
+                        walk(entry.url_patterns, inner)
+                elif view_rule is not None:
+                    add(_join(namespace, entry.name), view_rule)
+
+        walk(resolver.url_patterns, "")
+        resolver._view_rules = found
     return found
 
 
+def view_rule_for(view_name: str) -> ViewRule | None:
+    """The rule of a resolved view name ("counseling:case_detail"), or None when there is none."""
+    rules = _url_rules()
+    for name in (view_name, f"{view_name.rsplit(':', 1)[0]}:{ANY_NAME}" if ":" in view_name else None):
+        found = rules.get(name) or _declared.get(name)
+        if found is not None:
+            return found
+    return None
+
+
 def declared_views() -> dict[str, ViewRule]:
-    return dict(_view_rules)
+    """Every rule by view name: the URLconf's and any declared with `declare_views`."""
+    return {**_declared, **_url_rules()}
 
 
-declare_views(
-    "portal",
-    {
-        "home": rule(SIGNED_IN),
-        "student_list": rule(*SCHOOL_WIDE_STUDENT_READERS, *COLLEGE_STUDENT_READERS, Role.ADMIN, methods=GET_ONLY),
-        # A student their own record; staff the students of their scope.
-        "student_detail": rule(
-            Role.STUDENT,
-            *SCHOOL_WIDE_STUDENT_READERS,
-            *COLLEGE_STUDENT_READERS,
-            Role.ADMIN,
-            pk="portal.Student",
-            methods=GET_ONLY,
-            refused=404,
-        ),
-        "student_contact": rule(
-            Role.STUDENT,
-            *SCHOOL_WIDE_STUDENT_READERS,
-            *COLLEGE_STUDENT_READERS,
-            Role.ADMIN,
-            pk="portal.Student",
-            refused=404,
-        ),
-        "notifications": rule(SIGNED_IN, methods=GET_ONLY),
-        "notification_read": rule(SIGNED_IN, pk="portal.Notification"),
-        "notification_read_all": rule(SIGNED_IN, methods=POST_ONLY),
-        # A student's copy of their data; the view answers 403 to a user with no student record.
-        "my_data": rule(Role.STUDENT, methods=GET_ONLY),
-        "my_data_json": rule(Role.STUDENT, methods=GET_ONLY),
-        "my_data_xlsx": rule(Role.STUDENT, methods=GET_ONLY),
-    },
-)
-declare_views(
-    "",
-    {
-        "healthz": rule(PUBLIC, methods=GET_ONLY),
-        "login": rule(PUBLIC),
-        "logout": rule(PUBLIC, methods=POST_ONLY),
-        "password_change": rule(SIGNED_IN),
-        "password_change_done": rule(SIGNED_IN, methods=GET_ONLY),
-        "set_language": rule(PUBLIC),
-    },
-)
-declare_views("admin", {ANY_NAME: rule(PUBLIC)})
+def patterns_without_rule() -> list[str]:
+    """The URL patterns no rule covers, by view name (route for a pattern without a name): refused to everyone."""
+    missing: list[str] = []
+
+    def walk(patterns: list, namespace: str, prefix: str) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = _join(namespace, entry.namespace)
+                if view_rule_for(_join(inner, ANY_NAME)) is None:
+                    walk(entry.url_patterns, inner, prefix + str(entry.pattern))
+            elif not entry.name or view_rule_for(_join(namespace, entry.name)) is None:
+                missing.append(_join(namespace, entry.name) if entry.name else prefix + str(entry.pattern))
+
+    walk(get_resolver(get_urlconf()).url_patterns, "", "/")
+    return missing
+
+
+@checks.register(checks.Tags.urls)
+def check_view_rules(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    """`manage.py check` (and runserver): a view name with two different rules, and a URL without one."""
+    try:
+        missing = patterns_without_rule()
+    except ValueError as exc:
+        return [checks.Error(str(exc), hint="one name, one rule", id="portal.E001")]
+    return [
+        checks.Warning(
+            f"URL {name} has no access rule: it is refused to everyone",
+            hint="declare it with portal.access.page(route, view, name, rule(...))",
+            id="portal.W001",
+        )
+        for name in missing
+    ]

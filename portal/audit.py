@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import models
 
-from portal.middleware import current_ip, current_request_id
+from portal.kernel import request_context
 from portal.models import AuditEvent, User
 
 
@@ -26,7 +26,7 @@ def audit_log(
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        ip=current_ip.get(),
-        request_id=current_request_id.get(),
+        ip=request_context.client_ip(),
+        request_id=request_context.request_id(),
         changes=changes or {},
     )

@@ -24,18 +24,20 @@ restart.
 
 Extending the demo
 ------------------
-Each app seeds its own data in a module `<app>/demo.py`, imported by `seed_demo` for every project app:
+Each app seeds its own data in a module (or package) `<app>.demo`, which lists its steps, in the order they
+run, in `STEPS`:
 
-    from portal.demo import DemoSchool, register_step
+    from portal.demo import DemoSchool
 
-    @register_step
     def seed_counselling(school: DemoSchool, *, stdout: TextIO | None) -> dict[str, int]:
         student = school.students_by_login["student"]
         slot, created = Slot.objects.get_or_create(...)   # keyed on a natural key, never plain create()
         return {"counseling.slot": int(created)}          # how many rows of each kind were created
 
-Steps run after the core step, in INSTALLED_APPS order (portal → counseling → aid → homevisits), then by
-module name, then in their order within a module, all in one transaction. A step receives the
+    STEPS = (seed_counselling,)                            # a package lists its modules' steps in __init__.py
+
+Steps run after the core step, app by app in INSTALLED_APPS order (portal → counseling → aid → homevisits),
+each app's in the order of its `STEPS`, all in one transaction. A step receives the
 `DemoSchool` (colleges, classes, rooms, students and logins) and returns counts of the rows it created;
 `seed_demo` adds them up, writes one `demo.seeded` audit event when anything was created, and returns the
 summary. Use a `random.Random` seeded with a constant of your own (not the global `random`) so the demo
@@ -291,32 +293,21 @@ class DemoSchool:
 
 
 Step = Callable[..., dict[str, int]]
-_steps: dict[str, Step] = {}
 
 
-def register_step(fn: Step) -> Step:
-    """Add a seeding step, run after the core step. Registering the same function again replaces it."""
-    _steps[f"{fn.__module__}.{fn.__qualname__}"] = fn
-    return fn
+def demo_steps() -> list[Step]:
+    """The steps to run after the core step: `<app>.demo.STEPS` of each of the project's own apps (not
+    third-party ones, and not portal, whose data is the core step), in INSTALLED_APPS order.
 
-
-def registered_steps() -> list[Step]:
-    """Import `<app>.demo` of each of the project's own apps (not third-party ones), then list the steps in
-    INSTALLED_APPS order, then by module name, then by their place in the module.
-
-    Sorted rather than in registration order: a test (or a shell) that imported one demo module first would
-    otherwise change the order of the steps, and with it every random draw and id of the demo."""
-    app_order = {}
-    for index, app_config in enumerate(django_apps.get_app_configs()):
-        app_order[app_config.name] = index
-        if Path(app_config.path).parent == Path(settings.BASE_DIR) and module_has_submodule(app_config.module, "demo"):
-            import_module(f"{app_config.name}.demo")
-
-    def order(step: Step) -> tuple[int, str, int]:
-        app = step.__module__.split(".", 1)[0]
-        return (app_order.get(app, len(app_order)), step.__module__, step.__code__.co_firstlineno)
-
-    return sorted(_steps.values(), key=order)
+    Each app states its order in one list, so it does not depend on which module a test (or a shell) happened
+    to import first, nor on module names: the order decides every random draw and id of the demo."""
+    steps: list[Step] = []
+    for app_config in django_apps.get_app_configs():
+        if app_config.name == "portal" or Path(app_config.path).parent != Path(settings.BASE_DIR):
+            continue
+        if module_has_submodule(app_config.module, "demo"):
+            steps.extend(import_module(f"{app_config.name}.demo").STEPS)
+    return steps
 
 
 # --- Generating the people (pure: no database, so the same on every run) ------------------------------
@@ -742,14 +733,14 @@ def demo_accounts() -> dict[str, str]:
 
 @transaction.atomic
 def seed_demo(*, stdout: TextIO | None = None) -> dict[str, Any]:
-    """Build the demo school (core step, then every registered step); a second run creates nothing.
+    """Build the demo school (the core step, then every app's steps); a second run creates nothing.
 
     Returns {"created": {model label: rows created}, "accounts": {username: description},
     "password": the demo password, "school": the DemoSchool}.
     """
     school = DemoSchool()
     created: Counter[str] = Counter(seed_core(school, stdout=stdout))
-    for step in registered_steps():
+    for step in demo_steps():
         created.update(step(school, stdout=stdout))
     created_rows = {label: n for label, n in sorted(created.items()) if n}
     if created_rows:

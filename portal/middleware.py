@@ -1,6 +1,6 @@
-"""Request id for logs and the audit trail; the request's IP kept in a context variable for services."""
+"""Request id for logs and the audit trail, the request's context (portal.kernel.request_context) bound for
+services; the views' declared access checked before a view runs."""
 
-import contextvars
 import logging
 import uuid
 from collections.abc import Callable
@@ -10,10 +10,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 
-logger = logging.getLogger(__name__)
+from portal import access
+from portal.kernel import request_context
 
-current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
-current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("ip", default=None)
+logger = logging.getLogger(__name__)
 
 
 class RequestIdMiddleware:
@@ -27,19 +27,21 @@ class RequestIdMiddleware:
                 request.META["REMOTE_ADDR"] = forwarded
         request_id = uuid.uuid4().hex
         request.request_id = request_id
-        token_id = current_request_id.set(request_id)
-        token_ip = current_ip.set(request.META.get("REMOTE_ADDR") or None)
+        token = request_context.bind(
+            request_id=request_id,
+            ip=request.META.get("REMOTE_ADDR") or None,
+            user=lambda: getattr(request, "user", None),
+        )
         try:
             response = self.get_response(request)
         finally:
-            current_request_id.reset(token_id)
-            current_ip.reset(token_ip)
+            request_context.reset(token)
         response["X-Request-ID"] = request_id
         return response
 
 
 class ViewAccessMiddleware:
-    """Refuses a view to the roles and methods its declaration (portal.access.declare_views) does not name.
+    """Refuses a view to the roles and methods the rule on its URL (portal.access.page) does not name.
 
     In this order, as the views' own decorators did: a signed-out visitor of a non-public view goes to the
     sign-in page (login_required); a method not declared is 405 (require_POST); a role not declared gets the
@@ -59,8 +61,6 @@ class ViewAccessMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
     ) -> HttpResponse | None:
-        from portal import access
-
         view_name = request.resolver_match.view_name
         declared = access.view_rule_for(view_name)
         if declared is None:

@@ -33,8 +33,8 @@ from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
+from portal.kernel.spreadsheets import append_row, safe_cell
 from portal.models import Student
-from portal.spreadsheets import append_row, safe_cell
 
 Row = dict[str | Promise, Any]
 SectionFn = Callable[[Student], list[Row]]
@@ -126,7 +126,7 @@ def as_xlsx(data: dict[str, Any]) -> bytes:
 
 
 def cell(value: Any) -> Any:
-    """One value as a cell: lists and dicts joined as text; never a formula (portal.spreadsheets.safe_cell)."""
+    """One value as a cell: lists and dicts joined as text; never a formula (portal.kernel.spreadsheets.safe_cell)."""
     if isinstance(value, list):
         return safe_cell("; ".join(str(cell(v)) for v in value))
     if isinstance(value, dict):

@@ -13,13 +13,9 @@ existing ones are never changed (a differing 专业 for an existing class is ign
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from django import forms
 from django.contrib.auth.hashers import make_password
@@ -32,42 +28,19 @@ from django.utils.translation import gettext_lazy
 
 from portal.audit import audit_log
 from portal.crypto import blind_index
+from portal.kernel.spreadsheets import MAX_FILE_BYTES, Column, RowError, Table, TableFileError, read_table
 from portal.models import ClassGroup, College, DormRoom, Gender, Guardian, Role, RoleAssignment, Student, User
 from portal.validators import mask_id_card, normalise_id_card, normalise_phone, validate_id_card, validate_phone
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-# An .xlsx is a zip: refuse one that would inflate past this (a "zip bomb") before openpyxl reads it.
-MAX_XLSX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 BATCH_SIZE = 1000
 
-_BINARY_MAGIC = (
-    b"\x89PNG",
-    b"GIF8",
-    b"\xff\xd8\xff",
-    b"%PDF",
-    b"\xd0\xcf\x11\xe0",
-    b"\x1f\x8b",
-    b"Rar!",
-    b"7z\xbc\xaf",
-)
-_ZIP_MAGIC = b"PK\x03\x04"
 _STUDENT_NO_RE = re.compile(r"^[\w.@+-]+$")
 _YEAR_RE = re.compile(r"^\d{4}$")
 _FLOOR_RE = re.compile(r"^-?\d{1,3}$")
 _DIGITS_RE = re.compile(r"\d+")
-_LINE_BREAKS_RE = re.compile(r"\s*[\r\n\t]+\s*")
 
 
 # --- Columns ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str  # the Chinese header: how messages name the column
-    aliases: tuple[str, ...] = ()
-    required: bool = False
-    max_length: int | None = None
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -95,13 +68,6 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMNS_BY_KEY = {c.key: c for c in COLUMNS}
 
-
-def _header_key(text: str) -> str:
-    return re.sub(r"[\s_-]+", "_", text.strip().strip("*＊").strip().lower())
-
-
-_HEADER_LOOKUP = {_header_key(name): c for c in COLUMNS for name in (c.label, c.key, *c.aliases)}
-
 _GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE, "m": Gender.MALE, "f": Gender.FEMALE}
 _GENDERS |= {"male": Gender.MALE, "female": Gender.FEMALE}
 _STATUSES = {
@@ -120,17 +86,7 @@ _STATUSES = {
 # --- Results ---------------------------------------------------------------------------------------
 
 
-class RosterError(NamedTuple):
-    """One problem: `row` as Excel numbers it (header = 1), None for the file as a whole."""
-
-    row: int | None
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.row is None:
-            return f"{_('file')}: {self.message}"
-        return f"{_('row')} {self.row}: {self.column}: {self.message}"
+RosterError = RowError  # one problem of the file or of a row (portal.kernel.spreadsheets)
 
 
 @dataclass
@@ -147,148 +103,24 @@ class RosterImportResult:
         return not self.errors
 
 
-class RosterFileError(Exception):
-    """The file as a whole cannot be read; the message is for the user."""
-
-    def __init__(self, message: str, *, column: str = "") -> None:
-        super().__init__(message)
-        self.column = column
-
-
-@dataclass
-class RosterTable:
-    """The file's content: mapped columns and data rows as stripped strings, keyed by column key."""
-
-    headers: dict[str, str]  # column key → the header as written in the file
-    rows: list[tuple[int, dict[str, str]]]  # (Excel row number, values)
-
-
 # --- Reading files ---------------------------------------------------------------------------------
 
 
-def _unreadable() -> RosterFileError:
-    return RosterFileError(_("unreadable file: save the roster as an Excel .xlsx file or as CSV (UTF-8 or GBK)."))
+def _unreadable() -> str:
+    return _("unreadable file: save the roster as an Excel .xlsx file or as CSV (UTF-8 or GBK).")
 
 
-def _cell_text(value: Any) -> str:
-    """openpyxl gives numbers for 学号, phones and years: 2024000001.0 must read "2024000001"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    import openpyxl
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED_BYTES:
-                raise RosterFileError(_("the spreadsheet is too large; split it into several files."))
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = workbook.active if hasattr(workbook.active, "iter_rows") else workbook.worksheets[0]
-            return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    except RosterFileError:
-        raise
-    except Exception as exc:  # openpyxl raises a zoo of errors on damaged files; all mean the same to the user
-        raise _unreadable() from exc
-
-
-def _decode_text(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
-        encodings: tuple[str, ...] = ("utf-16",)
-    else:
-        encodings = ("utf-8-sig", "gb18030")
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        # gb18030 decodes almost any byte soup; real text has no control characters.
-        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text) or "\x7f" in text:
-            raise _unreadable()
-        return text
-    raise _unreadable()
-
-
-def _read_csv(data: bytes) -> list[list[str]]:
-    text = _decode_text(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    try:
-        return [
-            [cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        ]
-    except csv.Error as exc:
-        raise _unreadable() from exc
-
-
-def roster_read(*, data: bytes, filename: str) -> RosterTable:
-    """Parse an uploaded roster. Raises RosterFileError (with a message for the user)."""
-    if not data.strip():
-        raise RosterFileError(_("the file is empty."))
-    if data.startswith(_BINARY_MAGIC):
-        raise _unreadable()
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if data.startswith(_ZIP_MAGIC):
-        cells = _read_xlsx(data)
-    elif extension in ("xlsx", "xlsm"):
-        raise _unreadable()
-    elif extension in ("csv", "txt", "tsv", ""):
-        cells = _read_csv(data)
-    else:
-        raise _unreadable()
-
-    # The header is the first row naming a 学号 column (a title row may sit above it), else the first non-empty row.
-    numbered = [(number, line) for number, line in enumerate(cells, start=1) if any(line)]
-    header_at = next(
-        (
-            i
-            for i, (_number, line) in enumerate(numbered[:10])
-            if any(_HEADER_LOOKUP.get(_header_key(text)) is COLUMNS_BY_KEY["student_no"] for text in line)
-        ),
-        0,
+def roster_read(*, data: bytes, filename: str) -> Table:
+    """Parse an uploaded roster (portal.kernel.spreadsheets.read_table). Raises TableFileError (with a message for
+    the user)."""
+    return read_table(
+        data=data,
+        filename=filename,
+        columns=COLUMNS,
+        key="student_no",
+        unreadable=_unreadable(),
+        no_rows=_("the file has a header row but no students."),
     )
-    header = numbered[header_at][1] if numbered else []
-    rows = numbered[header_at + 1 :]
-    headers: dict[str, str] = {}
-    positions: dict[str, int] = {}
-    duplicate_headers: list[str] = []
-    for position, text in enumerate(header):
-        column = _HEADER_LOOKUP.get(_header_key(text)) if text else None
-        if column is None:
-            continue
-        if column.key in positions:
-            duplicate_headers.append(text)
-            continue
-        headers[column.key] = text
-        positions[column.key] = position
-    if duplicate_headers:
-        raise RosterFileError(_("column %(column)s appears twice.") % {"column": duplicate_headers[0]})
-    missing = [c.label for c in COLUMNS if c.required and c.key not in headers]
-    if missing:
-        raise RosterFileError(_("missing column %(column)s") % {"column": "、".join(missing)}, column=missing[0])
-
-    table = RosterTable(headers=headers, rows=[])
-    for number, line in rows:
-        # A line break inside a cell (Alt+Enter in Excel) is layout, not content.
-        values = {key: _LINE_BREAKS_RE.sub(" ", line[pos]) if pos < len(line) else "" for key, pos in positions.items()}
-        table.rows.append((number, values))
-    if not table.rows:
-        raise RosterFileError(_("the file has a header row but no students."))
-    return table
 
 
 # --- Validating rows -------------------------------------------------------------------------------
@@ -446,7 +278,7 @@ class _Plan:
     new_rooms: dict[tuple[str, str], DormRoom]
 
 
-def _plan(table: RosterTable, checker: _Checker) -> _Plan:
+def _plan(table: Table, checker: _Checker) -> _Plan:
     """Validate every row against the file and the database; nothing is written."""
     this_year = timezone.localdate().year
     rows = [_Row(number=n, values=values) for n, values in table.rows]
@@ -723,7 +555,7 @@ def roster_import(*, actor: User | None, data: bytes, filename: str, dry_run: bo
     result = RosterImportResult(dry_run=dry_run)
     try:
         table = roster_read(data=data, filename=filename)
-    except RosterFileError as exc:
+    except TableFileError as exc:
         result.errors.append(RosterError(None, exc.column, str(exc)))
         return result
     result.rows = len(table.rows)

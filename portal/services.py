@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.audit import audit_log
+from portal.celery import app as celery_app
 from portal.models import Notification, Reminder, Student, User
 from portal.sms import send_sms
 from portal.validators import normalise_phone, validate_phone
@@ -163,15 +164,15 @@ def notify(*, recipient: User, title: str, body: str = "", url: str = "", dedupe
 # connection, and without socket timeouts a broker that accepts but never answers blocks for good.
 # This runs in on_commit, i.e. inside the user's request.
 KICK_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+# The task is sent by name: portal.tasks imports these services, so they never import it back.
+DISPATCH_TASK = "portal.reminders.dispatch_due"
 
 
 def kick_dispatcher() -> None:
     """Ask a worker to dispatch now. Failure is harmless: beat dispatches every minute anyway."""
-    from portal.tasks import dispatch_due_reminders
-
     try:
-        with dispatch_due_reminders.app.connection_for_write(transport_options=KICK_TRANSPORT_OPTIONS) as connection:
-            dispatch_due_reminders.apply_async(connection=connection, retry=False)
+        with celery_app.connection_for_write(transport_options=KICK_TRANSPORT_OPTIONS) as connection:
+            celery_app.send_task(DISPATCH_TASK, connection=connection, retry=False)
     except Exception:  # the broker is down; the outbox keeps the reminder
         logger.warning("broker unavailable; due reminders wait for the next beat dispatch")
 

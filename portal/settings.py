@@ -7,6 +7,7 @@ needs no server (kombu's filesystem transport) and console e-mail: a working dem
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -179,7 +180,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
 # Uploads are private: stored outside the web root and served only through views that check access.
 MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))
-# The one pixel limit of every image upload (portal.uploads): a decompression bomb is refused before decoding.
+# The one pixel limit of every image upload (portal.kernel.files): a decompression bomb is refused before decoding.
+# 60 M lets a 50-megapixel phone photo (8192 × 6144) through; a 20000 × 20000 PNG of one colour is refused.
 UPLOAD_MAX_IMAGE_PIXELS = env.int("UPLOAD_MAX_IMAGE_PIXELS", default=60_000_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -192,6 +194,12 @@ STORAGES = {
 
 # --- Cache and broker --------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Parallel tests (pytest-xdist): each worker gets a Redis database of its own (2, 4, 6, …; the odd one
+# above is its isolated broker, see portal/tests/test_celery_worker.py), as pytest-django gives each a
+# PostgreSQL database of its own. Rate counters and queues of one worker never meet another's.
+XDIST_WORKER = env.str("PYTEST_XDIST_WORKER", default="") if TESTING else ""
+if REDIS_URL and XDIST_WORKER:
+    REDIS_URL = urlsplit(REDIS_URL)._replace(path=f"/{2 + 2 * int(XDIST_WORKER.removeprefix('gw'))}").geturl()
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
@@ -221,81 +229,82 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Tasks by their explicit names, "<app>.<area>.<action>" (portal/celery.py), never by module path.
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-due-reminders": {"task": "portal.tasks.dispatch_due_reminders", "schedule": 60.0},
+    "dispatch-due-reminders": {"task": "portal.reminders.dispatch_due", "schedule": 60.0},
     "escalate-overdue-acknowledgements": {
-        "task": "counseling.tasks.crisis.escalate_overdue_acknowledgements",
+        "task": "counseling.crisis.escalate_overdue_acknowledgements",
         "schedule": 60.0,
     },
     "remind-overdue-touchpoints": {
-        "task": "counseling.tasks.crisis.remind_overdue_touchpoints",
+        "task": "counseling.crisis.remind_overdue_touchpoints",
         "schedule": crontab(minute=5, hour="8,14"),
     },
     "remind-missing-zero-reports": {
-        "task": "counseling.tasks.crisis.remind_missing_zero_reports",
+        "task": "counseling.crisis.remind_missing_zero_reports",
         "schedule": crontab(minute=0, hour=9),
     },
     "appointments-generate-slots": {
-        "task": "counseling.tasks.appointments.appointments_generate_slots",
+        "task": "counseling.appointments.generate_slots",
         "schedule": crontab(minute=10, hour=2),
     },
     # Ended bookings → awaiting outcome, waitlist offers expire and move on.
-    "appointments-sweep": {"task": "counseling.tasks.appointments.appointments_sweep", "schedule": 300.0},
+    "appointments-sweep": {"task": "counseling.appointments.sweep", "schedule": 300.0},
     "aid-identification-expire": {
-        "task": "aid.tasks.identification.identification_expire_ended_years",
+        "task": "aid.identification.expire_ended_years",
         "schedule": crontab(minute=10, hour=1),
     },
     "aid-identification-window": {
-        "task": "aid.tasks.identification.identification_remind_window",
+        "task": "aid.identification.remind_window",
         "schedule": crontab(minute=0, hour=9),
     },
     "aid-identification-overdue-reviews": {
-        "task": "aid.tasks.identification.identification_remind_overdue_reviews",
+        "task": "aid.identification.remind_overdue_reviews",
         "schedule": crontab(minute=30, hour=8),
     },
     "aid-identification-notice-ending": {
-        "task": "aid.tasks.identification.identification_remind_notice_ending",
+        "task": "aid.identification.remind_notice_ending",
         "schedule": crontab(minute=0, hour=8),
     },
     "remind-screening-non-completers": {
-        "task": "counseling.tasks.remind_screening_non_completers",
+        "task": "counseling.screening.remind_non_completers",
         "schedule": crontab(minute=30, hour=9),
     },
     "aid-remind-overdue-reviews": {
-        "task": "aid.tasks.funds.aid_remind_overdue_reviews",
+        "task": "aid.funds.remind_overdue_reviews",
         "schedule": crontab(minute=10, hour=8),
     },
     "aid-remind-unbatched-payments": {
-        "task": "aid.tasks.funds.aid_remind_unbatched_payments",
+        "task": "aid.funds.remind_unbatched_payments",
         "schedule": crontab(minute=20, hour=8),
     },
     "workstudy-remind-hours-due": {
-        "task": "aid.tasks.workstudy_remind_hours_due",
+        "task": "aid.workstudy.remind_hours_due",
         "schedule": crontab(minute=0, hour=9),
     },
     "fiveaid-sync-referral-statuses": {
-        "task": "aid.tasks.fiveaid_sync_referral_statuses",
+        "task": "aid.fiveaid.sync_referral_statuses",
         "schedule": crontab(minute=15),
     },
-    "remind-upcoming-events": {"task": "counseling.tasks.remind_upcoming_events", "schedule": crontab(minute=15)},
+    "remind-upcoming-events": {"task": "counseling.activities.remind_upcoming_events", "schedule": crontab(minute=15)},
     "hiddenaid-pay-due-batches": {
-        "task": "aid.tasks.hiddenaid_pay_due_batches",
+        "task": "aid.hiddenaid.pay_due_batches",
         "schedule": crontab(minute=30, hour=6),
     },
     "homevisits-trip-reminders": {
-        "task": "homevisits.tasks.trip_reminders_send",
+        "task": "homevisits.trips.send_reminders",
         "schedule": crontab(minute=0, hour=8),
     },
     "homevisits-follow-ups-remind": {
-        "task": "homevisits.tasks.follow_ups_remind_due",
+        "task": "homevisits.records.remind_follow_ups_due",
         "schedule": crontab(minute=45, hour=8),
     },
     "appointments-send-agendas": {
-        "task": "counseling.tasks.appointments.appointments_send_agendas",
+        "task": "counseling.appointments.send_agendas",
         "schedule": crontab(minute=30, hour=7),
     },
     # Archive old closed cases, delete expired drafts (portal.retention; `manage.py apply_retention`).
-    "apply-retention": {"task": "portal.tasks.apply_retention", "schedule": crontab(minute=40, hour=3)},
+    "apply-retention": {"task": "portal.retention.apply", "schedule": crontab(minute=40, hour=3)},
 }
 
 # --- E-mail and SMS ----------------------------------------------------------------------------
@@ -386,7 +395,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # At DEBUG this logs every SQL statement with its parameters (incomes, searches): never in production.
         "django.db.backends": {"level": "WARNING"},
-        # pypdf warns about every file it has to repair while portal.uploads inspects it; the upload's own
+        # pypdf warns about every file it has to repair while portal.kernel.files inspects it; the upload's own
         # answer (accepted or refused with a reason) is what matters.
         "pypdf": {"level": "ERROR"},
     },

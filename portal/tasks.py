@@ -1,14 +1,14 @@
-"""Thin Celery tasks: ids in, a service call, nothing else."""
+"""Thin Celery tasks of the portal core: ids in, a service call, nothing else. Names: see portal/celery.py."""
 
 from celery import shared_task
 from django.db import OperationalError
 
-from portal.services import reminders_dispatch_due
+from portal.services import DISPATCH_TASK, reminders_dispatch_due
 
 DISPATCH_BATCH = 1000
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(name=DISPATCH_TASK, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def dispatch_due_reminders() -> int:
     """Beat runs this every minute and a commit kicks it at once. A full batch means a backlog (e.g. after Redis
     or SMTP came back): queue the next batch now rather than a minute later; SKIP LOCKED lets the worker's
@@ -19,7 +19,7 @@ def dispatch_due_reminders() -> int:
     return sent
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@shared_task(name="portal.retention.apply", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def apply_retention() -> dict[str, int]:
     """Daily (beat): archive old closed cases, delete expired drafts (portal.retention). Idempotent."""
     from portal.retention import apply_retention as run
@@ -27,7 +27,7 @@ def apply_retention() -> dict[str, int]:
     return run()
 
 
-@shared_task
+@shared_task(name="portal.health.ping")
 def ping() -> str:
     """Used by the health check's worker round-trip test."""
     return "pong"

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from aid.models import AcademicYear, Application, BankAccount, Fund, Identification, Party, Programme, Quota, Tier
 from aid.services import funds as services
-from portal.demo import DemoSchool, register_step
+from portal.demo import DemoSchool
 from portal.models import Student
 
 FUNDS = [
@@ -76,11 +76,9 @@ def _applicants(school: DemoSchool) -> list[Student]:
     return found
 
 
-@register_step
 def seed_funds(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str, int]:
     created: Counter[str] = Counter()
     officer = school.logins["aidofficer"]
-    reviewer = school.logins["aidreviewer"]
     year, new = current_year()
     created["aid.academicyear"] += int(new)
     created["aid.programme"] += services.seed_programmes()
@@ -162,7 +160,7 @@ def seed_funds(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str,
             amount=amount,
         )
         created["aid.application"] += 1
-        payments = _advance(application, state, officer=officer, reviewer=reviewer, fund=funds[programme.party])
+        payments = _advance(application, state, officer=officer, fund=funds[programme.party])
         if state == Application.Status.PAID:
             _bank_account(student)
             to_batch.extend(payments)
@@ -177,7 +175,7 @@ def seed_funds(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str,
     return dict(created)
 
 
-def _advance(application: Application, state: str, *, officer, reviewer, fund: Fund) -> list:
+def _advance(application: Application, state: str, *, officer, fund: Fund) -> list:
     """Move a fresh (submitted) application along the pipeline to `state` through the services."""
     S = Application.Status
     if state == S.SUBMITTED:
@@ -186,7 +184,8 @@ def _advance(application: Application, state: str, *, officer, reviewer, fund: F
         services.application_withdraw(actor=application.student.user, application=application)
         return []
     if state == S.RETURNED:
-        services.application_return(actor=reviewer, application=application, note="请补充家庭收入变化的说明。")
+        # An aid officer: the demo's reviewer reviews CS only, and the returned application is of another college.
+        services.application_return(actor=officer, application=application, note="请补充家庭收入变化的说明。")
         return []
     if state == S.REJECTED:
         services.application_reject(actor=officer, application=application, note="本学年名额已满，且认定等级不符。")

@@ -37,7 +37,7 @@ from aid.models import (
     SpecialStatus,
     Tier,
 )
-from portal.demo import DemoSchool, register_step
+from portal.demo import DemoSchool
 from portal.models import Student, User
 
 S = Identification.Status
@@ -165,7 +165,6 @@ def _identification(
     return identification
 
 
-@register_step
 def seed_identification(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str, int]:
     today = timezone.localdate()
     current, previous, years_created = _academic_years(today)

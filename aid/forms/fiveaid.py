@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aid.models import Aid, FiveAidEntry
-from aid.services.support import FIVEAID_NOTE_MAX, FIVEAID_PLAN_MAX, FIVEAID_REVIEW_MAX, FIVEAID_TITLE_MAX
+from aid.services.fiveaid import FIVEAID_NOTE_MAX, FIVEAID_PLAN_MAX, FIVEAID_REVIEW_MAX, FIVEAID_TITLE_MAX
 from portal.validators import validate_no_control_chars
 
 ENTRY_AIDS = [(aid, label) for aid, label in Aid.choices if aid in FiveAidEntry.KINDS_BY_AID]

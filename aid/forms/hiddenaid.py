@@ -12,8 +12,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from aid.canteen import MAX_FILE_BYTES, parse_month
 from aid.models import Fund
+from aid.services.hiddenaid_canteen import MAX_FILE_BYTES, parse_month
 from portal.validators import validate_no_control_chars
 
 REASON_MAX = 1000

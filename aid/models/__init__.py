@@ -1,5 +1,6 @@
 """Financial aid models: identification, funds and programmes, five-aid cases, work-study, hidden aid."""
 
+from aid.models.fiveaid import Aid, FiveAidCase, FiveAidEntry, TermReview  # noqa: F401
 from aid.models.funds import (  # noqa: F401
     ZERO,
     Application,
@@ -13,7 +14,10 @@ from aid.models.funds import (  # noqa: F401
     Programme,
     Quota,
 )
+from aid.models.hiddenaid import CanteenImport, CanteenRecord, HiddenAidBatch, HiddenAidCandidate  # noqa: F401
 from aid.models.identification import (  # noqa: F401
+    HARDSHIP_TIERS,
+    IDENTIFIED_STATUSES,
     TIER_RANK,
     AcademicYear,
     Appeal,
@@ -28,16 +32,4 @@ from aid.models.identification import (  # noqa: F401
     SpecialStatus,
     Tier,
 )
-from aid.models.support import (  # noqa: F401
-    Aid,
-    CanteenImport,
-    CanteenRecord,
-    FiveAidCase,
-    FiveAidEntry,
-    HiddenAidBatch,
-    HiddenAidCandidate,
-    TermReview,
-    Timesheet,
-    WorkStudyPlacement,
-    WorkStudyPost,
-)
+from aid.models.workstudy import Timesheet, WorkStudyPlacement, WorkStudyPost  # noqa: F401

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aid.models.identification import AcademicYear
 from portal.crypto import EncryptedTextField
+from portal.kernel.workflow import Flow, StatusEvent
 from portal.models import College, Student, User
 
 
@@ -126,20 +127,48 @@ class Application(models.Model):
         APPEALED = "appealed", _("appealed")
         CLAWBACK = "clawback", _("being reclaimed")
 
-    TRANSITIONS: dict[str, set[str]] = {
-        Status.DRAFT: {Status.SUBMITTED, Status.WITHDRAWN},
-        Status.SUBMITTED: {Status.COLLEGE_REVIEWED, Status.RETURNED, Status.REJECTED, Status.WITHDRAWN},
-        Status.RETURNED: {Status.SUBMITTED, Status.WITHDRAWN},
-        Status.COLLEGE_REVIEWED: {Status.NOTICE, Status.REJECTED},
-        Status.NOTICE: {Status.APPROVED, Status.REJECTED},
-        Status.APPROVED: {Status.COMMITTED, Status.REJECTED},
-        Status.COMMITTED: {Status.PAYING, Status.CLAWBACK},
-        Status.PAYING: {Status.PAID, Status.CLAWBACK},
-        Status.PAID: {Status.CLOSED, Status.CLAWBACK},
-        Status.REJECTED: {Status.APPEALED},
-        Status.APPEALED: {Status.COLLEGE_REVIEWED, Status.REJECTED},
-        Status.CLAWBACK: {Status.CLOSED},
-    }
+    # One service per move (aid.services.funds); the permissions are portal.access actions (aid/access/funds.py):
+    # "withdraw"/"appeal" by the student, "review" by the college's reviewer, "decide" by aid officers.
+    flow = Flow(
+        moves={
+            Status.DRAFT: {Status.SUBMITTED, Status.WITHDRAWN},
+            Status.SUBMITTED: {Status.COLLEGE_REVIEWED, Status.RETURNED, Status.REJECTED, Status.WITHDRAWN},
+            Status.RETURNED: {Status.SUBMITTED, Status.WITHDRAWN},
+            Status.COLLEGE_REVIEWED: {Status.NOTICE, Status.REJECTED},
+            Status.NOTICE: {Status.APPROVED, Status.REJECTED},
+            Status.APPROVED: {Status.COMMITTED, Status.REJECTED},
+            Status.COMMITTED: {Status.PAYING, Status.CLAWBACK},
+            Status.PAYING: {Status.PAID, Status.CLAWBACK},
+            Status.PAID: {Status.CLOSED, Status.CLAWBACK},
+            Status.REJECTED: {Status.APPEALED},
+            Status.APPEALED: {Status.COLLEGE_REVIEWED, Status.REJECTED},
+            Status.CLAWBACK: {Status.CLOSED},
+        },
+        permissions={
+            # (Re)submitting has no rule here: the student's own pages check it ("resubmit", programme_apply).
+            Status.WITHDRAWN: "withdraw",
+            Status.APPEALED: "appeal",
+            Status.COLLEGE_REVIEWED: "review",
+            Status.RETURNED: "review",
+            Status.NOTICE: "review",
+            # Rejecting before the notice is part of the college's review; after it, the school decides.
+            (Status.SUBMITTED, Status.REJECTED): "review",
+            (Status.APPEALED, Status.REJECTED): "review",
+            (Status.COLLEGE_REVIEWED, Status.REJECTED): "review",
+            Status.REJECTED: "decide",
+            Status.APPROVED: "decide",
+            Status.COMMITTED: "decide",
+            Status.PAYING: "decide",
+            Status.PAID: "decide",
+            Status.CLAWBACK: "decide",
+            Status.CLOSED: "decide",
+        },
+        refused=_("This application is “%(status)s”, so that step is not possible now."),
+        timeline="aid.ApplicationEvent",
+        audit="application.{to}",
+        lock_related=("student", "programme", "year"),
+        lock_of=("self",),
+    )
 
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="aid_applications")
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
@@ -175,21 +204,15 @@ class Application(models.Model):
         return f"{self.student} · {self.programme}"
 
 
-class ApplicationEvent(models.Model):
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    note = EncryptedTextField(blank=True)
+class ApplicationEvent(StatusEvent):
+    """The timeline of an application: every move of Application.flow, with who and why (append-only)."""
 
-    class Meta:
-        ordering = ["at", "id"]
+    subject_field = "application"
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
+
+    class Meta(StatusEvent.Meta):
         verbose_name = _("application event")
         verbose_name_plural = _("application events")
-
-    def __str__(self) -> str:
-        return f"{self.from_status}→{self.to_status}"
 
 
 class PaymentBatch(models.Model):

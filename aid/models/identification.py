@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedJSONField, EncryptedTextField
+from portal.kernel.workflow import Flow, StatusEvent
 from portal.models import ClassGroup, College, Student, User
 
 
@@ -52,6 +53,7 @@ class Tier(models.TextChoices):
 
 
 TIER_RANK = {Tier.SPECIAL: 3, Tier.DIFFICULT: 2, Tier.GENERAL: 1, Tier.NONE: 0}
+HARDSHIP_TIERS = (Tier.SPECIAL, Tier.DIFFICULT, Tier.GENERAL)  # every tier but "not identified"
 
 
 class SpecialStatus(models.TextChoices):
@@ -83,21 +85,31 @@ class Identification(models.Model):
         REVOKED = "revoked", _("revoked")
         EXPIRED = "expired", _("expired at year end")
 
-    TRANSITIONS: dict[str, set[str]] = {
-        Status.DRAFT: {Status.SUBMITTED},
-        Status.SUBMITTED: {Status.CLASS_REVIEWED, Status.RETURNED},
-        Status.RETURNED: {Status.SUBMITTED},
-        Status.CLASS_REVIEWED: {Status.COLLEGE_REVIEWED, Status.RETURNED},
-        Status.COLLEGE_REVIEWED: {Status.COLLEGE_NOTICE, Status.RETURNED},
-        Status.COLLEGE_NOTICE: {Status.SCHOOL_REVIEWED, Status.OBJECTION},
-        Status.SCHOOL_REVIEWED: {Status.SCHOOL_NOTICE, Status.REJECTED},
-        Status.SCHOOL_NOTICE: {Status.APPROVED, Status.REJECTED, Status.OBJECTION},
-        Status.OBJECTION: {Status.COLLEGE_REVIEWED, Status.SCHOOL_REVIEWED},  # reopens review
-        Status.APPROVED: {Status.ADJUSTED, Status.REVOKED, Status.EXPIRED},
-        Status.ADJUSTED: {Status.ADJUSTED, Status.REVOKED, Status.EXPIRED},
-        Status.REJECTED: {Status.APPEAL, Status.EXPIRED},
-        Status.APPEAL: {Status.APPROVED, Status.REJECTED},
-    }
+    # One service per move (aid.services.identification); their callers check access (aid/access), so the
+    # flow declares no permissions.
+    flow = Flow(
+        moves={
+            Status.DRAFT: {Status.SUBMITTED},
+            Status.SUBMITTED: {Status.CLASS_REVIEWED, Status.RETURNED},
+            Status.RETURNED: {Status.SUBMITTED},
+            Status.CLASS_REVIEWED: {Status.COLLEGE_REVIEWED, Status.RETURNED},
+            Status.COLLEGE_REVIEWED: {Status.COLLEGE_NOTICE, Status.RETURNED},
+            Status.COLLEGE_NOTICE: {Status.SCHOOL_REVIEWED, Status.OBJECTION},
+            Status.SCHOOL_REVIEWED: {Status.SCHOOL_NOTICE, Status.REJECTED},
+            Status.SCHOOL_NOTICE: {Status.APPROVED, Status.REJECTED, Status.OBJECTION},
+            Status.OBJECTION: {Status.COLLEGE_REVIEWED, Status.SCHOOL_REVIEWED},  # reopens review
+            Status.APPROVED: {Status.ADJUSTED, Status.REVOKED, Status.EXPIRED},
+            Status.ADJUSTED: {Status.ADJUSTED, Status.REVOKED, Status.EXPIRED},
+            Status.REJECTED: {Status.APPEAL, Status.EXPIRED},
+            Status.APPEAL: {Status.APPROVED, Status.REJECTED},
+        },
+        refused=_("This cannot be done now: the identification is %(status)s."),
+        timeline="aid.IdentificationEvent",
+        audit="identification.{to}",
+        audit_fields=True,
+        lock_related=("student", "year"),
+        lock_of=("self",),
+    )
 
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="identifications")
     year = models.ForeignKey(AcademicYear, on_delete=models.PROTECT, related_name="identifications")
@@ -143,6 +155,10 @@ class Identification(models.Model):
         return f"{self.student} {self.year}"
 
 
+# An identification in force: approved, or adjusted mid-year. Its tier is the student's tier for that year.
+IDENTIFIED_STATUSES = (Identification.Status.APPROVED, Identification.Status.ADJUSTED)
+
+
 class FamilyMember(models.Model):
     identification = models.ForeignKey(Identification, on_delete=models.CASCADE, related_name="family_members")
     relation = models.CharField(_("relation"), max_length=20)
@@ -179,28 +195,15 @@ class IdentificationDocument(models.Model):
         return self.original_name
 
 
-class IdentificationEvent(models.Model):
+class IdentificationEvent(StatusEvent):
     """The timeline of an identification: every state change, with who and why (append-only)."""
 
+    subject_field = "identification"
     identification = models.ForeignKey(Identification, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    note = EncryptedTextField(blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusEvent.Meta):
         verbose_name = _("identification event")
         verbose_name_plural = _("identification events")
-
-    def __str__(self) -> str:
-        return f"{self.from_status}→{self.to_status}"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise PermissionError("the identification timeline is append-only")
-        super().save(*args, **kwargs)
 
 
 class EvaluationGroup(models.Model):

@@ -1,6 +1,6 @@
 """Reads of hidden aid (隐形资助).
 
-Every read is scoped through portal.access (aid/access/support.py): officers see all; station
+Every read is scoped through portal.access (aid/access/hiddenaid.py): officers see all; station
 counsellors and aid reviewers the candidates under review of their college; a student their own.
 """
 

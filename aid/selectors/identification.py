@@ -1,7 +1,7 @@
 """Reads of the identification area, scoped through portal.access.
 
-`current_tier(student)` is the entry point for other areas (programme eligibility, home visits): the
-approved or adjusted tier of the current academic year, or None.
+`current_tier(student)` is the approved or adjusted tier of the current academic year, or None (the rule is
+aid.eligibility.identified_tier). Other apps learn about identifications through aid.services.students.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from aid import eligibility
 from aid.access.identification import student_of
 from aid.models import (
+    HARDSHIP_TIERS,
     AcademicYear,
     ClassEvaluation,
     EvaluationGroup,
@@ -47,9 +49,6 @@ __all__ = [
     "open_objections",
 ]
 
-IDENTIFIED_STATUSES = (Identification.Status.APPROVED, Identification.Status.ADJUSTED)
-HARDSHIP_TIERS = (Tier.SPECIAL, Tier.DIFFICULT, Tier.GENERAL)
-
 
 def current_year() -> AcademicYear | None:
     return AcademicYear.objects.filter(is_current=True).first()
@@ -57,14 +56,7 @@ def current_year() -> AcademicYear | None:
 
 def current_tier(student: Student) -> str | None:
     """The approved (or adjusted mid-year) tier of the current academic year; None when not identified."""
-    tier = (
-        Identification.objects.filter(
-            student=student, year__is_current=True, status__in=IDENTIFIED_STATUSES, tier__in=HARDSHIP_TIERS
-        )
-        .values_list("tier", flat=True)
-        .first()
-    )
-    return tier or None
+    return eligibility.identified_tier(student)
 
 
 def identification_for_student(student: Student, year: AcademicYear) -> Identification | None:
@@ -261,25 +253,3 @@ def notice_rows(notice: Notice, viewer: User) -> list[NoticeRow]:
         "pk", "student__name", "student__class_group__name", tier_field
     )
     return [NoticeRow(pk, name, class_name, str(labels[tier])) for pk, name, class_name, tier in rows]
-
-
-# --- For home visits: set-based flags for a candidate list (no detail beyond the tier) -------------------
-__all__ += ["students_with_sudden_change", "students_with_tier"]
-
-
-def students_with_tier(student_ids: list[int] | set[int], tier: str = Tier.SPECIAL) -> set[int]:
-    """Of these students, those identified at `tier` in the current year (one query)."""
-    return set(
-        Identification.objects.filter(
-            student_id__in=student_ids, year__is_current=True, status__in=IDENTIFIED_STATUSES, tier=tier
-        ).values_list("student_id", flat=True)
-    )
-
-
-def students_with_sudden_change(student_ids: list[int] | set[int]) -> set[int]:
-    """Of these students, those who reported a sudden family change (a mid-year identification this year)."""
-    return set(
-        Identification.objects.filter(student_id__in=student_ids, year__is_current=True, mid_year=True)
-        .exclude(status=Identification.Status.DRAFT)
-        .values_list("student_id", flat=True)
-    )

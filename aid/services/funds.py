@@ -1,8 +1,9 @@
 """Writes of the funds area: funds, quotas, programmes, the application pipeline, payments and batches.
 
-The application state machine (Application.TRANSITIONS) has one service per transition. Each locks the
-application row (SELECT … FOR UPDATE), checks the current status, changes it, saves with update_fields,
-appends an ApplicationEvent and an audit event, and tells the student through the outbox (notify).
+The application state machine (Application.flow, portal.kernel.workflow) has one service per transition. Each
+moves the application with `move`, which locks the row (SELECT … FOR UPDATE), checks the current status and the
+actor's permission, saves with update_fields and appends an ApplicationEvent and an audit event; the service
+adds its own rules and tells the student through the outbox (notify).
 Access is checked by the caller (portal.access: "withdraw"/"appeal"/"resubmit" for the student, "review"
 for the college's aid reviewer, "decide" for aid officers); state rules are checked here (DomainError).
 
@@ -14,7 +15,6 @@ quota / fund → payments, so two services never wait on each other in opposite 
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -42,8 +42,12 @@ from aid.models import (
     Quota,
     Tier,
 )
+from aid.selectors.funds import fund_balance
+from aid.selectors.identification import current_year
 from portal import config
 from portal.audit import audit_log
+from portal.kernel.dates import add_months
+from portal.kernel.workflow import locked, locked_rows, move
 from portal.models import College, Role, RoleAssignment, Student, User
 from portal.selectors import role_holders
 from portal.services import DomainError, notify
@@ -92,13 +96,6 @@ CENT = Decimal("0.01")
 AWARD_MAX = Decimal("99999999.99")  # Application.amount: 10 digits, 2 decimal places
 BUDGET_MAX = Decimal("999999999999.99")  # Fund.budget: 14 digits
 MAX_INSTALLMENTS = 12
-
-
-def fund_balance(fund: Fund) -> Decimal:
-    # Imported here: aid.selectors (the package) imports the other areas' selectors, which import these services.
-    from aid.selectors.funds import fund_balance as balance_of
-
-    return balance_of(fund)
 
 
 # --- Money -------------------------------------------------------------------------------------------------
@@ -387,37 +384,6 @@ def _application_url(application: Application) -> str:
     return reverse("aid:application_detail", args=[application.pk])
 
 
-def _locked(application: Application) -> Application:
-    return (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("student", "programme", "year")
-        .get(pk=application.pk)
-    )
-
-
-def _require(application: Application, to_status: str) -> None:
-    if to_status not in Application.TRANSITIONS.get(application.status, set()):
-        raise DomainError(
-            _("This application is “%(status)s”, so that step is not possible now.")
-            % {"status": application.get_status_display()}
-        )
-
-
-def _move(
-    application: Application, to_status: str, *, actor: User | None, note: str = "", fields: Iterable[str] = ()
-) -> Application:
-    """Check the transition, save the status (and `fields`), append the timeline and the audit trail."""
-    _require(application, to_status)
-    old = application.status
-    application.status = to_status
-    application.save(update_fields=["status", *fields])
-    ApplicationEvent.objects.create(
-        application=application, actor=actor, from_status=old, to_status=to_status, note=note
-    )
-    audit_log(actor=actor, action=f"application.{to_status}", obj=application, changes={"from": old, "to": to_status})
-    return application
-
-
 def _tell_student(application: Application, key: str, title: str, body: str = "") -> None:
     notify(
         recipient=application.student.user,
@@ -458,11 +424,12 @@ def application_apply(
     Student.objects.select_for_update().filter(pk=student.pk).first()
     programme = Programme.objects.prefetch_related("excludes").get(pk=programme.pk)
     # A draft opened on the student's behalf (temporary_hardship_open after a home visit): they complete it.
-    draft = (
-        Application.objects.select_for_update()
-        .filter(student=student, programme=programme, year=year, status=Application.Status.DRAFT)
-        .first()
+    drafts = locked_rows(
+        Application.objects.select_for_update().filter(
+            student=student, programme=programme, year=year, status=Application.Status.DRAFT
+        )
     )
+    draft = drafts[0] if drafts else None
     ctx = eligibility.context_for(student, year, exclude_application=draft.pk if draft else None)
     reasons = eligibility.reasons(ctx, programme)
     if reasons:
@@ -471,7 +438,7 @@ def application_apply(
     now = timezone.now()
     if draft is not None:
         draft.amount, draft.statement, draft.submitted_at = value, statement, now
-        return _move(draft, Application.Status.SUBMITTED, actor=actor, fields=["amount", "statement", "submitted_at"])
+        return move(draft, Application.Status.SUBMITTED, actor=actor, fields=["amount", "statement", "submitted_at"])
     try:
         with transaction.atomic():
             application = Application.objects.create(
@@ -498,7 +465,7 @@ def application_resubmit(
     *, actor: User, application: Application, statement: str, amount: object = None
 ) -> Application:
     """returned → submitted, with the statement (and, for "up to" programmes, the amount) changed."""
-    application = _locked(application)
+    application = locked(application)
     statement = _clean_text(
         statement, limit=APPLICATION_STATEMENT_MAX, required_message=_("Tell the reviewers briefly why you apply.")
     )
@@ -508,22 +475,20 @@ def application_resubmit(
     application.amount = _resolve_amount(ctx, application.programme, amount)
     application.statement = statement
     application.submitted_at = timezone.now()
-    return _move(application, Application.Status.SUBMITTED, actor=actor, fields=["amount", "statement", "submitted_at"])
+    return move(application, Application.Status.SUBMITTED, actor=actor, fields=["amount", "statement", "submitted_at"])
 
 
 @transaction.atomic
 def application_withdraw(*, actor: User, application: Application) -> Application:
     """The student withdraws before the college has reviewed it (draft, submitted or returned)."""
-    application = _locked(application)
-    return _move(application, Application.Status.WITHDRAWN, actor=actor)
+    return move(application, Application.Status.WITHDRAWN, actor=actor)
 
 
 @transaction.atomic
 def application_return(*, actor: User, application: Application, note: str) -> Application:
     """submitted → returned for changes; the note tells the student what is missing."""
     note = _clean_text(note, limit=NOTE_MAX, required_message=_("Say what the student should change."))
-    application = _locked(application)
-    _move(application, Application.Status.RETURNED, actor=actor, note=note)
+    application = move(application, Application.Status.RETURNED, actor=actor, note=note)
     with override(settings.LANGUAGE_CODE):
         _tell_student(application, f"returned:{application.events.count()}", _("Your aid application was returned"))
     return application
@@ -537,8 +502,8 @@ def application_college_approve(*, actor: User, application: Application, note: 
     lock, so concurrent approvals never exceed it. No quota row: the programme has no limit there.
     """
     note = _clean_text(note, limit=NOTE_MAX)
-    application = _locked(application)
-    _require(application, Application.Status.COLLEGE_REVIEWED)
+    application = locked(application)
+    Application.flow.check(application, Application.Status.COLLEGE_REVIEWED)
     quota = (
         Quota.objects.select_for_update()
         .filter(programme_id=application.programme_id, college_id=application.student.college_id, year=application.year)
@@ -554,23 +519,22 @@ def application_college_approve(*, actor: User, application: Application, note: 
             raise DomainError(
                 _("The college's quota for this programme is used up (%(places)s places).") % {"places": quota.places}
             )
-    return _move(application, Application.Status.COLLEGE_REVIEWED, actor=actor, note=note)
+    return move(application, Application.Status.COLLEGE_REVIEWED, actor=actor, note=note)
 
 
 @transaction.atomic
 def application_publish_notice(*, actor: User, application: Application) -> Application:
     """college reviewed → on notice (the college's public notice of its recommendations)."""
-    application = _locked(application)
-    return _move(application, Application.Status.NOTICE, actor=actor)
+    return move(application, Application.Status.NOTICE, actor=actor)
 
 
 @transaction.atomic
 def application_school_approve(*, actor: User, application: Application, note: str = "") -> Application:
     """on notice → approved by the school (aid officer)."""
     note = _clean_text(note, limit=NOTE_MAX)
-    application = _locked(application)
-    application.decided_at = timezone.now()
-    _move(application, Application.Status.APPROVED, actor=actor, note=note, fields=["decided_at"])
+    application = move(
+        application, Application.Status.APPROVED, actor=actor, note=note, values={"decided_at": timezone.now()}
+    )
     with override(settings.LANGUAGE_CODE):
         _tell_student(
             application,
@@ -584,9 +548,9 @@ def application_school_approve(*, actor: User, application: Application, note: s
 def application_reject(*, actor: User, application: Application, note: str) -> Application:
     """submitted, college reviewed, on notice, approved or appealed → not approved, with the reason."""
     note = _clean_text(note, limit=NOTE_MAX, required_message=_("Give the reason, for the student."))
-    application = _locked(application)
-    application.decided_at = timezone.now()
-    _move(application, Application.Status.REJECTED, actor=actor, note=note, fields=["decided_at"])
+    application = move(
+        application, Application.Status.REJECTED, actor=actor, note=note, values={"decided_at": timezone.now()}
+    )
     with override(settings.LANGUAGE_CODE):
         _tell_student(
             application,
@@ -601,9 +565,9 @@ def application_reject(*, actor: User, application: Application, note: str) -> A
 def application_appeal(*, actor: User, application: Application, reason: str) -> Application:
     """rejected → appealed by the student; it goes back to the college's queue."""
     reason = _clean_text(reason, limit=NOTE_MAX, required_message=_("Say why you appeal."))
-    application = _locked(application)
-    application.submitted_at = timezone.now()
-    return _move(application, Application.Status.APPEALED, actor=actor, note=reason, fields=["submitted_at"])
+    return move(
+        application, Application.Status.APPEALED, actor=actor, note=reason, values={"submitted_at": timezone.now()}
+    )
 
 
 @transaction.atomic
@@ -614,8 +578,8 @@ def application_commit(*, actor: User, application: Application, fund: Fund) -> 
     however many officers commit at once the fund is never overdrawn. The fund must be of the programme's
     party and the application's year.
     """
-    application = _locked(application)
-    _require(application, Application.Status.COMMITTED)
+    application = locked(application)
+    Application.flow.check(application, Application.Status.COMMITTED)
     fund = Fund.objects.select_for_update().get(pk=fund.pk)
     if fund.party != application.programme.party:
         raise DomainError(
@@ -635,13 +599,7 @@ def application_commit(*, actor: User, application: Application, fund: Fund) -> 
         fund=fund, kind=LedgerEntry.Kind.COMMITMENT, amount=amount, application=application, created_by=actor
     )
     application.fund = fund
-    return _move(application, Application.Status.COMMITTED, actor=actor, fields=["fund"])
-
-
-def _add_months(day: date, months: int) -> date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return move(application, Application.Status.COMMITTED, actor=actor, fields=["fund"])
 
 
 def split_amount(amount: Decimal, installments: int) -> list[Decimal]:
@@ -661,8 +619,8 @@ def application_schedule_payments(
         raise DomainError(_("Installments are 1 to 6 months apart."))
     if first_due_on < timezone.localdate() - timedelta(days=31):
         raise DomainError(_("The first payment cannot be more than a month in the past."))
-    application = _locked(application)
-    _require(application, Application.Status.PAYING)
+    application = locked(application)
+    Application.flow.check(application, Application.Status.PAYING)
     if application.status != Application.Status.COMMITTED or application.fund_id is None:
         raise DomainError(_("Charge the award to a fund first."))
     amount = check_amount(application.amount)
@@ -674,11 +632,11 @@ def application_schedule_payments(
             student=application.student,
             fund_id=application.fund_id,
             amount=part,
-            due_on=_add_months(first_due_on, i * interval_months),
+            due_on=add_months(first_due_on, i * interval_months),
         )
         for i, part in enumerate(split_amount(amount, installments))
     )
-    _move(application, Application.Status.PAYING, actor=actor, note=f"{installments} × {first_due_on:%Y-%m-%d}")
+    move(application, Application.Status.PAYING, actor=actor, note=f"{installments} × {first_due_on:%Y-%m-%d}")
     with override(settings.LANGUAGE_CODE):
         _tell_student(
             application,
@@ -693,8 +651,7 @@ def application_schedule_payments(
 @transaction.atomic
 def application_close(*, actor: User, application: Application, note: str = "") -> Application:
     """paid (or reclaimed) → closed."""
-    application = _locked(application)
-    return _move(application, Application.Status.CLOSED, actor=actor, note=_clean_text(note, limit=NOTE_MAX))
+    return move(application, Application.Status.CLOSED, actor=actor, note=_clean_text(note, limit=NOTE_MAX))
 
 
 def _release_unpaid(application: Application, *, actor: User | None) -> Decimal:
@@ -721,10 +678,10 @@ def application_clawback(*, actor: User, application: Application, note: str) ->
     released to the fund at once; money already paid is released as each payment comes back
     (`payment_record_returned`)."""
     note = _clean_text(note, limit=NOTE_MAX, required_message=_("Give the reason."))
-    application = _locked(application)
-    _require(application, Application.Status.CLAWBACK)
+    application = locked(application)
+    Application.flow.check(application, Application.Status.CLAWBACK)
     _release_unpaid(application, actor=actor)
-    _move(application, Application.Status.CLAWBACK, actor=actor, note=note)
+    move(application, Application.Status.CLAWBACK, actor=actor, note=note)
     with override(settings.LANGUAGE_CODE):
         _tell_student(
             application,
@@ -780,10 +737,12 @@ def batch_mark_paid(*, actor: User, batch: PaymentBatch) -> int:
     )
     applications = {
         a.pk: a
-        for a in Application.objects.select_for_update(of=("self",))
-        .filter(pk__in=application_ids)
-        .select_related("student__user", "programme")
-        .order_by("pk")
+        for a in locked_rows(
+            Application.objects.select_for_update(of=("self",))
+            .filter(pk__in=application_ids)
+            .select_related("student__user", "programme")
+            .order_by("pk")
+        )
     }
     payments = list(
         Payment.objects.select_for_update().filter(batch=batch, status=Payment.Status.SCHEDULED).order_by("pk")
@@ -826,7 +785,7 @@ def batch_mark_paid(*, actor: User, batch: PaymentBatch) -> int:
             )
         for application in applications.values():
             if application.pk not in still_scheduled and application.status == Application.Status.PAYING:
-                _move(application, Application.Status.PAID, actor=actor)
+                move(application, Application.Status.PAID, actor=actor)
     audit_log(actor=actor, action="payment_batch.paid", obj=batch, changes={"payments": len(payments)})
     return len(payments)
 
@@ -836,7 +795,7 @@ def payment_record_returned(*, actor: User, payment: Payment, note: str) -> Paym
     """A paid installment came back (clawback, or a closed card): the payment → returned, its amount
     released to the fund; the award, unless already being reclaimed, → being reclaimed."""
     note = _clean_text(note, limit=NOTE_MAX, required_message=_("Give the reason."))
-    application = _locked(payment.application) if payment.application_id else None
+    application = locked(payment.application) if payment.application_id else None
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.status != Payment.Status.PAID:
         raise DomainError(_("Only a paid payment can be recorded as returned."))
@@ -852,10 +811,9 @@ def payment_record_returned(*, actor: User, payment: Payment, note: str) -> Paym
     )
     audit_log(actor=actor, action="payment.returned", obj=payment, changes={"amount": str(payment.amount)})
     # Already being reclaimed: its unpaid part was released then. Otherwise reclaim it now.
-    reclaimable = Application.TRANSITIONS.get(application.status, set()) if application is not None else set()
-    if Application.Status.CLAWBACK in reclaimable:
+    if application is not None and Application.flow.allows(application.status, Application.Status.CLAWBACK):
         _release_unpaid(application, actor=actor)
-        _move(application, Application.Status.CLAWBACK, actor=actor, note=note)
+        move(application, Application.Status.CLAWBACK, actor=actor, note=note)
     return payment
 
 
@@ -982,8 +940,6 @@ def temporary_hardship_open(*, actor: User, student: Student, note: str) -> Appl
     application of that programme this year, in whatever state, it is returned unchanged.
     Raises DomainError when there is no current year or no active temporary-hardship programme.
     """
-    from aid.selectors.identification import current_year
-
     statement = _clean_text(
         note, limit=APPLICATION_STATEMENT_MAX, required_message=_("Say briefly why the student needs help.")
     )

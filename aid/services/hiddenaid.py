@@ -1,7 +1,7 @@
 """Hidden aid (隐形资助).
 
-Canteen data in (aid/canteen.py) → a batch per month evaluated by the rule per sex (one INSERT … SELECT)
-→ station counsellors and aid reviewers add or remove students of their college with a reason → an
+Canteen data in (aid/services/hiddenaid_canteen.py) → a batch per month evaluated by the rule per sex (one
+INSERT … SELECT) → station counsellors and aid reviewers add or remove students of their college with a reason → an
 officer approves and picks a fund → each student is told privately and may decline until `pay_on` →
 the batch is paid (each payment locks the fund and cannot overdraw it) → a student may return the money
 (a RELEASE entry). Nothing here ever publishes a list of recipients.
@@ -18,8 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from aid.canteen import CanteenImportResult, canteen_import
-from aid.canteen import _lock_canteen as _lock_hidden_aid
 from aid.models import (
     ZERO,
     CanteenRecord,
@@ -31,8 +29,12 @@ from aid.models import (
 )
 from aid.selectors.funds import fund_balance
 from aid.services.funds import payment_record_returned
+from aid.services.hiddenaid_canteen import CanteenImportResult, canteen_import
+from aid.services.hiddenaid_canteen import _lock_canteen as _lock_hidden_aid
 from portal import config
 from portal.audit import audit_log
+from portal.kernel.dates import month_start
+from portal.kernel.workflow import locked, move
 from portal.models import Gender, Role, Student, User
 from portal.selectors import role_holders
 from portal.services import DomainError, notify
@@ -225,7 +227,7 @@ def hiddenaid_batch_evaluate(*, actor: User, month: date) -> tuple[HiddenAidBatc
     Refuses a month without canteen data and a batch already approved. Returns the batch and how many
     rule candidates were written. Caller has checked that the actor is an aid officer.
     """
-    month = month.replace(day=1)
+    month = month_start(month)
     _lock_hidden_aid()
     rules = hiddenaid_rules()
     if not CanteenRecord.objects.filter(month=month).exists():
@@ -253,7 +255,7 @@ def hiddenaid_batch_evaluate(*, actor: User, month: date) -> tuple[HiddenAidBatc
 def hiddenaid_canteen_import(
     *, actor: User | None, data: bytes, filename: str
 ) -> tuple[CanteenImportResult, list[HiddenAidBatch]]:
-    """Import canteen data (aid.canteen: all or nothing, replaces the months in the file), then evaluate
+    """Import canteen data (hiddenaid_canteen: all or nothing, replaces the months in the file), then evaluate
     again the batches under review of those months. Caller has checked that the actor is an aid officer."""
     result = canteen_import(actor=actor, data=data, filename=filename)
     reevaluated: list[HiddenAidBatch] = []
@@ -265,9 +267,9 @@ def hiddenaid_canteen_import(
 
 
 def _locked_draft_batch(batch: HiddenAidBatch) -> HiddenAidBatch:
-    batch = HiddenAidBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status != HiddenAidBatch.Status.DRAFT:
-        raise DomainError(gettext("This batch is no longer under review; its candidates cannot change."))
+    """The batch, locked; DomainError (the flow's refusal) unless it is under review, i.e. may still be approved."""
+    batch = locked(batch)
+    HiddenAidBatch.flow.check(batch, HiddenAidBatch.Status.APPROVED)
     return batch
 
 
@@ -352,7 +354,7 @@ def _pay_from_fund(*, actor: User | None, student: Student, fund: Fund, amount: 
 
     Locks the fund row (SELECT … FOR UPDATE) and computes its balance (budget − commitments + releases)
     after the lock, so no two payments together can overdraw it. DomainError when the amount is not
-    positive or the fund cannot pay it. (For the funds engineer to merge into aid/services/funds.py.)
+    positive or the fund cannot pay it.
     """
     if amount <= 0:
         raise DomainError(gettext("The amount must be more than zero."))
@@ -422,12 +424,18 @@ def hiddenaid_batch_approve(*, actor: User, batch: HiddenAidBatch, fund: Fund) -
     if total > balance:
         raise _shortfall(fund, balance, total, gettext("Choose another fund."))
     days = config.get("aid.hidden_aid_decline_days")
-    batch.status = HiddenAidBatch.Status.APPROVED
-    batch.fund = fund
-    batch.approved_by = actor
-    batch.approved_at = timezone.now()
-    batch.pay_on = timezone.localdate() + timedelta(days=days if isinstance(days, int) and 0 <= days <= 60 else 3)
-    batch.save(update_fields=["status", "fund", "approved_by", "approved_at", "pay_on"])
+    batch = move(
+        batch,
+        HiddenAidBatch.Status.APPROVED,
+        actor=actor,
+        values={
+            "fund": fund,
+            "approved_by": actor,
+            "approved_at": timezone.now(),
+            "pay_on": timezone.localdate() + timedelta(days=days if isinstance(days, int) and 0 <= days <= 60 else 3),
+        },
+        changes={"fund": fund.pk, "candidates": len(candidates), "total": str(total)},
+    )
     for candidate in candidates:
         notify(
             recipient=candidate.student.user,
@@ -440,12 +448,6 @@ def hiddenaid_batch_approve(*, actor: User, batch: HiddenAidBatch, fund: Fund) -
             url=_mine_url(),
             dedupe_key=f"hiddenaid:{candidate.pk}:offered",
         )
-    audit_log(
-        actor=actor,
-        action="hiddenaid.batch_approved",
-        obj=batch,
-        changes={"fund": fund.pk, "candidates": len(candidates), "total": str(total)},
-    )
     return batch
 
 
@@ -458,8 +460,9 @@ def hiddenaid_batch_pay(*, actor: User | None, batch: HiddenAidBatch) -> int:
     is missing. Each paid student gets a private notice. Returns the number of payments. Caller has
     checked `can(actor, "hiddenaid_pay", batch)` (or is the daily task, actor None).
     """
-    batch = HiddenAidBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status != HiddenAidBatch.Status.APPROVED or batch.fund_id is None:
+    batch = locked(batch)
+    # The map is HiddenAidBatch.flow's; the wording is this move's own (the flow's refusal is the approval's).
+    if batch.fund_id is None or not HiddenAidBatch.flow.allows(batch.status, HiddenAidBatch.Status.PAID):
         raise DomainError(gettext("Only an approved batch can be paid."))
     fund = Fund.objects.select_for_update().get(pk=batch.fund_id)
     candidates = list(_payable(batch).select_for_update(of=("self",)).order_by("pk"))
@@ -470,10 +473,16 @@ def hiddenaid_batch_pay(*, actor: User | None, batch: HiddenAidBatch) -> int:
     for candidate in candidates:
         candidate.payment = _pay_from_fund(actor=actor, student=candidate.student, fund=fund, amount=candidate.amount)
         candidate.status = HiddenAidCandidate.Status.PAID
+    # The candidates' moves proposed → paid, set-based (one UPDATE per 500): each is told below, and the batch's
+    # audit event counts them.
     HiddenAidCandidate.objects.bulk_update(candidates, ["payment", "status"], batch_size=500)
-    batch.status = HiddenAidBatch.Status.PAID
-    batch.paid_at = timezone.now()
-    batch.save(update_fields=["status", "paid_at"])
+    batch = move(
+        batch,
+        HiddenAidBatch.Status.PAID,
+        actor=actor,
+        values={"paid_at": timezone.now()},
+        changes={"payments": len(candidates), "total": str(total)},
+    )
     for candidate in candidates:
         notify(
             recipient=candidate.student.user,
@@ -486,21 +495,13 @@ def hiddenaid_batch_pay(*, actor: User | None, batch: HiddenAidBatch) -> int:
             url=_mine_url(),
             dedupe_key=f"hiddenaid:{candidate.pk}:paid",
         )
-    audit_log(
-        actor=actor,
-        action="hiddenaid.batch_paid",
-        obj=batch,
-        changes={"payments": len(candidates), "total": str(total)},
-    )
     return len(candidates)
 
 
 def _locked_own_candidate(actor: User, candidate: HiddenAidCandidate) -> HiddenAidCandidate:
-    candidate = (
-        HiddenAidCandidate.objects.select_for_update(of=("self",))
-        .select_related("batch", "student")
-        .get(pk=candidate.pk)
-    )
+    """The candidate, locked after its batch (HiddenAidCandidate.flow's lock order); DomainError unless it is the
+    actor's own included subsidy."""
+    candidate = locked(candidate)
     if candidate.student.user_id != actor.pk or not candidate.included:
         raise DomainError(gettext("This meal subsidy is not yours."))
     return candidate
@@ -510,18 +511,12 @@ def _locked_own_candidate(actor: User, candidate: HiddenAidCandidate) -> HiddenA
 def hiddenaid_candidate_decline(*, actor: User, candidate: HiddenAidCandidate) -> HiddenAidCandidate:
     """The student declines a subsidy approved but not yet paid. Locks the batch first (as paying does), so
     a decline and the payment never cross. Only the student themself."""
-    HiddenAidBatch.objects.select_for_update().get(pk=candidate.batch_id)
     candidate = _locked_own_candidate(actor, candidate)
-    if (
-        candidate.batch.status != HiddenAidBatch.Status.APPROVED
-        or candidate.status != HiddenAidCandidate.Status.PROPOSED
-    ):
+    if candidate.batch.status != HiddenAidBatch.Status.APPROVED:  # the candidate's own status: the flow's refusal
         raise DomainError(gettext("This subsidy can no longer be declined; you can return it instead."))
-    candidate.status = HiddenAidCandidate.Status.DECLINED
-    candidate.responded_at = timezone.now()
-    candidate.save(update_fields=["status", "responded_at"])
-    audit_log(actor=actor, action="hiddenaid.declined", obj=candidate)
-    return candidate
+    return move(
+        candidate, HiddenAidCandidate.Status.DECLINED, actor=actor, values={"responded_at": timezone.now()}, changes={}
+    )
 
 
 @transaction.atomic
@@ -529,14 +524,15 @@ def hiddenaid_candidate_return(*, actor: User, candidate: HiddenAidCandidate) ->
     """The student returns a paid subsidy: the payment is marked returned and a RELEASE entry gives the
     money back to the fund (aid.services.funds.payment_record_returned). Only the student themself, once."""
     candidate = _locked_own_candidate(actor, candidate)
-    if candidate.status != HiddenAidCandidate.Status.PAID or candidate.payment_id is None:
+    # The map is HiddenAidCandidate.flow's; the wording is this move's own (the flow's refusal is the decline's).
+    if candidate.payment_id is None or not HiddenAidCandidate.flow.allows(
+        candidate.status, HiddenAidCandidate.Status.RETURNED
+    ):
         raise DomainError(gettext("Only a paid subsidy can be returned."))
     payment_record_returned(actor=actor, payment=candidate.payment, note=gettext("Hidden aid returned by the student."))
-    candidate.status = HiddenAidCandidate.Status.RETURNED
-    candidate.responded_at = timezone.now()
-    candidate.save(update_fields=["status", "responded_at"])
-    audit_log(actor=actor, action="hiddenaid.returned", obj=candidate)
-    return candidate
+    return move(
+        candidate, HiddenAidCandidate.Status.RETURNED, actor=actor, values={"responded_at": timezone.now()}, changes={}
+    )
 
 
 def hiddenaid_pay_due_batches(*, today: date | None = None) -> list[tuple[int, str]]:

@@ -1,9 +1,9 @@
 """Writes of the identification of financially difficult students (家庭经济困难认定).
 
-The state machine is `Identification.TRANSITIONS`; there is one service per transition. Each locks the
-row (select_for_update), checks the current status, changes it, saves with update_fields, appends an
-IdentificationEvent, writes an audit event (field names only, never values) and tells the student the
-outcome through the outbox. Access is checked by the caller through portal.access; the state and domain
+The state machine is `Identification.flow` (portal.kernel.workflow); there is one service per transition.
+Each locks the row (`locked`), checks the current status, changes it with `move` (saved with update_fields,
+an IdentificationEvent appended, an audit event written with field names only, never values) and tells the
+student the outcome through the outbox. Access is checked by the caller through portal.access; the state and domain
 rules are checked here and raise DomainError.
 
 Decisions (see also the views and the access module):
@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from aid.models import (
+    HARDSHIP_TIERS,
     TIER_RANK,
     AcademicYear,
     Appeal,
@@ -49,20 +50,21 @@ from aid.models import (
     SpecialStatus,
     Tier,
 )
-from aid.selectors.identification import HARDSHIP_TIERS, current_year, effective_members
+from aid.selectors.identification import current_year, effective_members
 from portal import config
 from portal.audit import audit_log
-from portal.models import ClassGroup, College, Holiday, Role, Staff, Student, User
+from portal.kernel.dates import add_working_days, working_days_between
+from portal.kernel.files import check_document, clean_original_name, private_name
+from portal.kernel.workflow import locked, locked_rows, move
+from portal.models import ClassGroup, College, Role, Staff, Student, User
 from portal.selectors import role_holders
 from portal.services import DomainError, notify, reminder_schedule
-from portal.uploads import check_document, clean_original_name, private_name
 
 __all__ = [
     "MAX_DOCUMENTS",
     "MAX_FAMILY_MEMBERS",
     "REASON_MAX",
     "STATEMENT_MAX",
-    "add_working_days",
     "appeal_answer",
     "appeal_lodge",
     "class_evaluation_record",
@@ -83,7 +85,6 @@ __all__ = [
     "identification_school_review",
     "identification_submit",
     "identifications_expire",
-    "is_working_day",
     "notice_publish",
     "notice_remind_ending",
     "objection_answer",
@@ -91,7 +92,6 @@ __all__ = [
     "remind_overdue_reviews",
     "remind_window",
     "window_is_open",
-    "working_days_between",
 ]
 
 config.declare("aid.notice_working_days", 5, gettext_lazy("Minimum length of a school notice, in working days."))
@@ -115,38 +115,6 @@ MAX_FAMILY_MEMBERS = 15
 MONEY_MAX = Decimal("9999999999.99")
 
 S = Identification.Status
-
-
-# --- Working days ---------------------------------------------------------------------------------------
-
-
-def _holidays(start: date, end: date) -> set[date]:
-    return set(Holiday.objects.filter(date__range=(start, end)).values_list("date", flat=True))
-
-
-def is_working_day(day: date, holidays: set[date] | None = None) -> bool:
-    if day.weekday() >= 5:
-        return False
-    return day not in (holidays if holidays is not None else _holidays(day, day))
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days from start to end, both included: weekends and portal.Holiday days do not count."""
-    if end < start:
-        return 0
-    holidays = _holidays(start, end)
-    return sum(1 for n in range((end - start).days + 1) if is_working_day(start + timedelta(days=n), holidays))
-
-
-def add_working_days(start: date, days: int) -> date:
-    """The date `days` working days after `start` (start itself not counted)."""
-    holidays = _holidays(start, start + timedelta(days=days * 3 + 30))
-    day, left = start, days
-    while left > 0:
-        day += timedelta(days=1)
-        if is_working_day(day, holidays):
-            left -= 1
-    return day
 
 
 # --- Helpers -------------------------------------------------------------------------------------------
@@ -174,47 +142,6 @@ def aid_reviewers(college_id: int) -> list[User]:
 
 def aid_officers() -> list[User]:
     return role_holders(Role.AID_OFFICER)
-
-
-def _locked(identification: Identification) -> Identification:
-    return (
-        Identification.objects.select_for_update(of=("self",))
-        .select_related("student", "year")
-        .get(pk=identification.pk)
-    )
-
-
-def _check(identification: Identification, to_status: str, *, allowed_from: Iterable[str] | None = None) -> None:
-    allowed = identification.status in (allowed_from or Identification.TRANSITIONS)
-    if not allowed or to_status not in Identification.TRANSITIONS.get(identification.status, set()):
-        raise DomainError(
-            _("This cannot be done now: the identification is %(status)s.")
-            % {"status": identification.get_status_display()}
-        )
-
-
-def _move(
-    identification: Identification,
-    to_status: str,
-    *,
-    actor: User | None,
-    note: str = "",
-    fields: Iterable[str] = (),
-    action: str = "",
-) -> Identification:
-    from_status = identification.status
-    identification.status = to_status
-    identification.save(update_fields=["status", *fields])
-    IdentificationEvent.objects.create(
-        identification=identification, actor=actor, from_status=from_status, to_status=to_status, note=note
-    )
-    audit_log(
-        actor=actor,
-        action=action or f"identification.{to_status}",
-        obj=identification,
-        changes={"from": from_status, "to": to_status, "fields": sorted(set(fields))},
-    )
-    return identification
 
 
 def _tell_student(identification: Identification, title: str, key: str) -> None:
@@ -335,8 +262,8 @@ def identification_save(
 @transaction.atomic
 def identification_submit(*, actor: User, identification: Identification, pledge: bool) -> Identification:
     """draft | returned → submitted. Needs the signed pledge and the essentials filled in."""
-    identification = _locked(identification)
-    _check(identification, S.SUBMITTED)
+    identification = locked(identification)
+    Identification.flow.check(identification, S.SUBMITTED)
     if not pledge:
         raise DomainError(_("Read and accept the pledge to submit your application."))
     if identification.household_size is None or identification.household_income is None:
@@ -346,7 +273,7 @@ def identification_submit(*, actor: User, identification: Identification, pledge
     now = timezone.now()
     identification.pledge_signed_at, identification.submitted_at = now, now
     identification.class_tier = identification.college_tier = ""
-    _move(
+    move(
         identification,
         S.SUBMITTED,
         actor=actor,
@@ -382,7 +309,7 @@ def document_add(*, actor: User, identification: Identification, upload: Uploade
     """Add a checked file (PDF/JPEG/PNG by content, ≤ 5 MB, at most 5) while the application is editable."""
     from django.core.exceptions import ValidationError
 
-    identification = _locked(identification)
+    identification = locked(identification)
     if identification.status not in (S.DRAFT, S.RETURNED):
         raise DomainError(_("Documents can be added only while the application is a draft or returned."))
     if identification.documents.count() >= MAX_DOCUMENTS:
@@ -408,7 +335,7 @@ def document_add(*, actor: User, identification: Identification, upload: Uploade
 
 @transaction.atomic
 def document_delete(*, actor: User, document: IdentificationDocument) -> None:
-    identification = _locked(document.identification)
+    identification = locked(document.identification)
     if identification.status not in (S.DRAFT, S.RETURNED):
         raise DomainError(_("Documents can be removed only while the application is a draft or returned."))
     name = document.file.name
@@ -478,7 +405,7 @@ def class_evaluation_record(
     """A member's suggestion (may be changed while the evaluation is open); the last one concludes it."""
     _tier(suggested_tier)
     reason = _reason(reason, limit=EVALUATION_REASON_MAX)
-    identification = _locked(identification)
+    identification = locked(identification)
     if identification.status != S.SUBMITTED:
         raise DomainError(_("The class evaluation of this application is closed."))
     group = EvaluationGroup.objects.filter(
@@ -506,15 +433,15 @@ def _class_conclude(identification: Identification, group: EvaluationGroup, *, a
         raise DomainError(_("No member of the evaluation group has made a suggestion yet."))
     counts = Counter(tiers)
     identification.class_tier = max(counts, key=lambda t: (counts[t], TIER_RANK[Tier(t)]))
-    _move(identification, S.CLASS_REVIEWED, actor=actor, fields=["class_tier"])
+    move(identification, S.CLASS_REVIEWED, actor=actor, fields=["class_tier"])
     return identification
 
 
 @transaction.atomic
 def identification_class_close(*, actor: User, identification: Identification) -> Identification:
     """submitted → class_reviewed before every member has evaluated (the college closes it early)."""
-    identification = _locked(identification)
-    _check(identification, S.CLASS_REVIEWED)
+    identification = locked(identification)
+    Identification.flow.check(identification, S.CLASS_REVIEWED)
     group = EvaluationGroup.objects.filter(
         class_group_id=identification.student.class_group_id, year_id=identification.year_id
     ).first()
@@ -530,12 +457,12 @@ def identification_class_close(*, actor: User, identification: Identification) -
 def identification_return(*, actor: User, identification: Identification, reason: str) -> Identification:
     """submitted | class_reviewed | college_reviewed → returned: the student completes and resubmits."""
     reason = _reason(reason)
-    identification = _locked(identification)
-    _check(identification, S.RETURNED)
+    identification = locked(identification)
+    Identification.flow.check(identification, S.RETURNED)
     # The class evaluates the completed application again.
     identification.evaluations.all().delete()
     identification.class_tier = identification.college_tier = ""
-    _move(identification, S.RETURNED, actor=actor, note=reason, fields=["class_tier", "college_tier"])
+    move(identification, S.RETURNED, actor=actor, note=reason, fields=["class_tier", "college_tier"])
     _tell_student(
         identification,
         _("Your identification application was returned: please add the information asked for"),
@@ -551,10 +478,10 @@ def identification_college_review(
     """class_reviewed → college_reviewed with the college's tier."""
     tier = _tier(tier)
     note = _reason(note, required=False)
-    identification = _locked(identification)
-    _check(identification, S.COLLEGE_REVIEWED, allowed_from=[S.CLASS_REVIEWED])
+    identification = locked(identification)
+    Identification.flow.check(identification, S.COLLEGE_REVIEWED, only_from=[S.CLASS_REVIEWED])
     identification.college_tier = tier
-    return _move(identification, S.COLLEGE_REVIEWED, actor=actor, note=note, fields=["college_tier"])
+    return move(identification, S.COLLEGE_REVIEWED, actor=actor, note=note, fields=["college_tier"])
 
 
 # --- Notices and objections ------------------------------------------------------------------------------
@@ -589,7 +516,7 @@ def notice_publish(
     else:
         source, target, link = S.COLLEGE_REVIEWED, S.COLLEGE_NOTICE, "college_notice"
         rows = Identification.objects.all()
-    rows = list(
+    rows = locked_rows(
         rows.select_for_update(of=("self",))
         .filter(year=year, student__college=college, status=source)
         .select_related("student__user")
@@ -607,7 +534,7 @@ def notice_publish(
     )
     for identification in rows:
         setattr(identification, link, notice)
-        _move(identification, target, actor=actor, fields=[link])
+        move(identification, target, actor=actor, fields=[link])
         _tell_student(
             identification,
             _("The %(kind)s of your identification runs from %(start)s to %(end)s")
@@ -631,7 +558,7 @@ def objection_lodge(*, actor: User, notice: Notice, identification: Identificati
     today = timezone.localdate()
     if not notice.starts_on <= today <= notice.ends_on:
         raise DomainError(_("This notice is not running."))
-    identification = _locked(identification)
+    identification = locked(identification)
     linked = identification.college_notice_id if notice.kind == Notice.Kind.COLLEGE else identification.school_notice_id
     if linked != notice.pk or identification.status not in (_notice_state(notice), S.OBJECTION):
         raise DomainError(_("This entry is not on the notice."))
@@ -639,7 +566,7 @@ def objection_lodge(*, actor: User, notice: Notice, identification: Identificati
         raise DomainError(_("You cannot object to your own entry."))
     objection = Objection.objects.create(identification=identification, notice=notice, lodged_by=actor, reason=reason)
     if identification.status != S.OBJECTION:
-        _move(identification, S.OBJECTION, actor=None, action="identification.objection")
+        move(identification, S.OBJECTION, actor=None, action="identification.objection")
         _tell_student(identification, _("Your identification is being reviewed again"), f"objection:{objection.pk}")
     audit_log(actor=actor, action="objection.lodged", obj=objection)
     reviewers = aid_reviewers(identification.student.college_id) if notice.kind == Notice.Kind.COLLEGE else []
@@ -660,7 +587,7 @@ def objection_answer(*, actor: User, objection: Objection, uphold: bool, answer:
     answer = _reason(answer)
     if tier:
         _tier(tier)
-    identification = _locked(objection.identification)
+    identification = locked(objection.identification)
     objection = Objection.objects.select_for_update().select_related("notice").get(pk=objection.pk)
     if objection.status != Objection.Status.OPEN:
         raise DomainError(_("This objection has already been answered."))
@@ -686,7 +613,7 @@ def objection_answer(*, actor: User, objection: Objection, uphold: bool, answer:
             identification.save(update_fields=fields)
         return objection
     target = S.COLLEGE_REVIEWED if college else S.SCHOOL_REVIEWED
-    _move(identification, target, actor=actor, fields=fields, action="identification.objection_answered")
+    move(identification, target, actor=actor, fields=fields, action="identification.objection_answered")
     _tell_student(identification, _("The review of your identification continues"), f"objection-done:{objection.pk}")
     return objection
 
@@ -702,24 +629,24 @@ def _notice_ended(notice: Notice | None) -> bool:
 def identification_school_review(*, actor: User, identification: Identification, tier: str) -> Identification:
     """college_notice (after it ended) → school_reviewed with the proposed tier."""
     tier = _tier(tier)
-    identification = _locked(identification)
-    _check(identification, S.SCHOOL_REVIEWED, allowed_from=[S.COLLEGE_NOTICE])
+    identification = locked(identification)
+    Identification.flow.check(identification, S.SCHOOL_REVIEWED, only_from=[S.COLLEGE_NOTICE])
     if not _notice_ended(identification.college_notice):
         raise DomainError(_("The college notice has not ended yet."))
     identification.tier = tier
-    return _move(identification, S.SCHOOL_REVIEWED, actor=actor, fields=["tier"])
+    return move(identification, S.SCHOOL_REVIEWED, actor=actor, fields=["tier"])
 
 
 @transaction.atomic
 def identification_reject(*, actor: User, identification: Identification, reason: str) -> Identification:
     """school_reviewed, or school_notice after it ended → rejected (not identified)."""
     reason = _reason(reason)
-    identification = _locked(identification)
-    _check(identification, S.REJECTED, allowed_from=[S.SCHOOL_REVIEWED, S.SCHOOL_NOTICE])
+    identification = locked(identification)
+    Identification.flow.check(identification, S.REJECTED, only_from=[S.SCHOOL_REVIEWED, S.SCHOOL_NOTICE])
     if identification.status == S.SCHOOL_NOTICE and not _notice_ended(identification.school_notice):
         raise DomainError(_("The school notice has not ended yet."))
     identification.tier, identification.decided_at = Tier.NONE, timezone.now()
-    _move(identification, S.REJECTED, actor=actor, note=reason, fields=["tier", "decided_at"])
+    move(identification, S.REJECTED, actor=actor, note=reason, fields=["tier", "decided_at"])
     _tell_student(identification, _("Decision on your identification: not identified"), "rejected")
     return identification
 
@@ -727,13 +654,13 @@ def identification_reject(*, actor: User, identification: Identification, reason
 @transaction.atomic
 def identification_approve(*, actor: User, identification: Identification, tier: str = "") -> Identification:
     """school_notice (after it ended) → approved with the tier of the notice (or the one given)."""
-    identification = _locked(identification)
-    _check(identification, S.APPROVED, allowed_from=[S.SCHOOL_NOTICE])
+    identification = locked(identification)
+    Identification.flow.check(identification, S.APPROVED, only_from=[S.SCHOOL_NOTICE])
     if not _notice_ended(identification.school_notice):
         raise DomainError(_("The school notice has not ended yet."))
     identification.tier = _tier(tier or identification.tier, hardship_only=True)
     identification.decided_at = timezone.now()
-    _move(identification, S.APPROVED, actor=actor, fields=["tier", "decided_at"])
+    move(identification, S.APPROVED, actor=actor, fields=["tier", "decided_at"])
     _tell_student(identification, _("Decision on your identification: identified"), "approved")
     _open_support_plan(identification, actor=actor)
     return identification
@@ -741,7 +668,7 @@ def identification_approve(*, actor: User, identification: Identification, tier:
 
 def _open_support_plan(identification: Identification, *, actor: User) -> None:
     """Every identified student gets a five-aid case (DOMAIN §3), opened in the same transaction."""
-    from aid.services.support import fiveaid_open_for  # the support area builds on this one
+    from aid.services.fiveaid import fiveaid_open_for  # five-aid cases build on identification
 
     fiveaid_open_for(identification, actor=actor)
 
@@ -753,13 +680,13 @@ def _open_support_plan(identification: Identification, *, actor: User) -> None:
 def appeal_lodge(*, actor: User, identification: Identification, reason: str) -> Appeal:
     """rejected → appeal (once per identification); answer due in N working days."""
     reason = _reason(reason)
-    identification = _locked(identification)
-    _check(identification, S.APPEAL, allowed_from=[S.REJECTED])
+    identification = locked(identification)
+    Identification.flow.check(identification, S.APPEAL, only_from=[S.REJECTED])
     if identification.appeals.exists():
         raise DomainError(_("You have already appealed this decision."))
     due = add_working_days(timezone.localdate(), int(config.get("aid.appeal_answer_working_days")))
     appeal = Appeal.objects.create(identification=identification, reason=reason, answer_due_on=due)
-    _move(identification, S.APPEAL, actor=actor, action="identification.appealed")
+    move(identification, S.APPEAL, actor=actor, action="identification.appealed")
     due_at = timezone.make_aware(datetime.combine(due, datetime.min.time()).replace(hour=9))
     for user in aid_officers():
         notify(
@@ -783,9 +710,9 @@ def appeal_lodge(*, actor: User, identification: Identification, reason: str) ->
 def appeal_answer(*, actor: User, appeal: Appeal, approve: bool, answer: str, tier: str = "") -> Appeal:
     """appeal → approved (with a tier) or rejected."""
     answer = _reason(answer)
-    identification = _locked(appeal.identification)
+    identification = locked(appeal.identification)
     target = S.APPROVED if approve else S.REJECTED
-    _check(identification, target, allowed_from=[S.APPEAL])
+    Identification.flow.check(identification, target, only_from=[S.APPEAL])
     appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
     if appeal.answered_at is not None:
         raise DomainError(_("This appeal has already been answered."))
@@ -796,7 +723,7 @@ def appeal_answer(*, actor: User, appeal: Appeal, approve: bool, answer: str, ti
     appeal.answer, appeal.answered_by, appeal.answered_at = answer, actor, timezone.now()
     appeal.save(update_fields=["answer", "answered_by", "answered_at"])
     identification.decided_at = timezone.now()
-    _move(identification, target, actor=actor, note=answer, fields=["tier", "decided_at"], action="appeal.answered")
+    move(identification, target, actor=actor, note=answer, fields=["tier", "decided_at"], action="appeal.answered")
     _tell_student(identification, _("Your appeal has been answered"), f"appeal:{appeal.pk}")
     if approve:
         _open_support_plan(identification, actor=actor)
@@ -808,12 +735,12 @@ def identification_adjust(*, actor: User, identification: Identification, tier: 
     """approved | adjusted → adjusted: a mid-year change of tier."""
     tier = _tier(tier, hardship_only=True)
     reason = _reason(reason)
-    identification = _locked(identification)
-    _check(identification, S.ADJUSTED, allowed_from=[S.APPROVED, S.ADJUSTED])
+    identification = locked(identification)
+    Identification.flow.check(identification, S.ADJUSTED, only_from=[S.APPROVED, S.ADJUSTED])
     if tier == identification.tier:
         raise DomainError(_("Choose a different tier to adjust."))
     identification.tier, identification.decided_at = tier, timezone.now()
-    _move(identification, S.ADJUSTED, actor=actor, note=reason, fields=["tier", "decided_at"])
+    move(identification, S.ADJUSTED, actor=actor, note=reason, fields=["tier", "decided_at"])
     _tell_student(
         identification, _("Your identification tier was adjusted"), f"adjusted:{identification.events.count()}"
     )
@@ -824,10 +751,10 @@ def identification_adjust(*, actor: User, identification: Identification, tier: 
 def identification_revoke(*, actor: User, identification: Identification, reason: str) -> Identification:
     """approved | adjusted → revoked."""
     reason = _reason(reason)
-    identification = _locked(identification)
-    _check(identification, S.REVOKED, allowed_from=[S.APPROVED, S.ADJUSTED])
+    identification = locked(identification)
+    Identification.flow.check(identification, S.REVOKED, only_from=[S.APPROVED, S.ADJUSTED])
     identification.decided_at = timezone.now()
-    _move(identification, S.REVOKED, actor=actor, note=reason, fields=["decided_at"])
+    move(identification, S.REVOKED, actor=actor, note=reason, fields=["decided_at"])
     _tell_student(identification, _("Your identification was revoked"), "revoked")
     return identification
 
@@ -841,14 +768,14 @@ def identifications_expire(*, today: date | None = None) -> int:
     ).values_list("pk", flat=True)
     for pk in list(candidates):
         with transaction.atomic():
-            identification = (
-                Identification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(pk=pk, status__in=(S.APPROVED, S.ADJUSTED, S.REJECTED))
-                .first()
+            rows = locked_rows(
+                Identification.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                    pk=pk, status__in=(S.APPROVED, S.ADJUSTED, S.REJECTED)
+                )
             )
-            if identification is None:
+            if not rows:
                 continue
-            _move(identification, S.EXPIRED, actor=None)
+            move(rows[0], S.EXPIRED, actor=None)
             done += 1
     return done
 

@@ -101,18 +101,18 @@ def notice_for(
 # --- Five-aid and work-study ------------------------------------------------------------------------------
 
 
-def support_year() -> AcademicYear:
+def current_academic_year() -> AcademicYear:
     """The current academic year (created when there is none)."""
     return AcademicYear.objects.filter(is_current=True).first() or AcademicYearFactory()
 
 
 def identified(student: Student, tier: str = Tier.DIFFICULT, *, year: AcademicYear | None = None) -> Identification:
     """An approved identification of `student` (how the identification area ends)."""
-    return identification_in(student, Identification.Status.APPROVED, year=year or support_year(), tier=tier)
+    return identification_in(student, Identification.Status.APPROVED, year=year or current_academic_year(), tier=tier)
 
 
 def fiveaid_case_for(student: Student, tier: str = Tier.DIFFICULT):
-    from aid.services.support import fiveaid_open_for
+    from aid.services.fiveaid import fiveaid_open_for
 
     return fiveaid_open_for(identified(student, tier))
 
@@ -130,7 +130,7 @@ def workstudy_post(
     from aid.models import WorkStudyPost
 
     return WorkStudyPost.objects.create(
-        year=year or support_year(),
+        year=year or current_academic_year(),
         unit="图书馆",
         title=title,
         kind=kind,
@@ -166,5 +166,9 @@ def award_for(student: Student, *, amount: str, party: str, code: str, year: Aca
         },
     )
     return Application.objects.create(
-        student=student, programme=programme, year=year or support_year(), status="approved", amount=Decimal(amount)
+        student=student,
+        programme=programme,
+        year=year or current_academic_year(),
+        status="approved",
+        amount=Decimal(amount),
     )

@@ -3,7 +3,7 @@
 A station counsellor (or a college's aid reviewer) works on the *names* of the candidates of their college:
 they add or remove a student with a reason. A student's meals, canteen spend, the rule's thresholds and the
 subsidy amount (a top-up is the threshold minus the spend) are family finances, which counselling staff
-never see (aid.access.support.may_see_canteen_figures). A curious counsellor tries every hidden-aid URL, as a
+never see (aid.access.hiddenaid.may_see_canteen_figures). A curious counsellor tries every hidden-aid URL, as a
 page and as an htmx request, with searches and pages, and by adding students, and finds no figure anywhere.
 """
 
@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from django.urls import get_resolver, reverse
 
-from aid.access import support as hidden_access
+from aid.access import hiddenaid as hidden_access
 from aid.models import HiddenAidBatch
 from aid.tests.test_hiddenaid_helpers import add_record, evaluated_batch, set_rules
 from portal.tests.factories import StudentFactory

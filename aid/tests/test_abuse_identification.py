@@ -23,7 +23,6 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-import aid.selectors  # noqa: F401  (first: aid.services alone hits a circular import in the funds area)
 from aid.models import ClassEvaluation, FamilyMember, Identification, Notice, Objection, Tier
 from aid.selectors.identification import evaluation_rows_for_member
 from aid.services import identification as services

@@ -8,7 +8,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from aid.models import Tier
-from aid.services import support as services
+from aid.services import fiveaid as services
 from aid.tests.factories import award_for, fiveaid_case_for, identified, workstudy_placed, workstudy_post
 from portal.tests.factories import StudentFactory
 

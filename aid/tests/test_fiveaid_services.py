@@ -3,8 +3,8 @@
 import pytest
 
 from aid.models import FiveAidCase, Identification, Tier
-from aid.services import support as services
-from aid.tests.factories import identification_in, identified, support_year
+from aid.services import fiveaid as services
+from aid.tests.factories import current_academic_year, identification_in, identified
 from portal.models import AuditEvent
 from portal.services import DomainError
 from portal.tests.factories import StudentFactory
@@ -22,11 +22,11 @@ def test_opening_a_case_twice_returns_the_same_case(world):
 
 
 def test_a_case_is_opened_only_for_an_approved_identification_with_a_hardship_tier(world):
-    submitted = identification_in(world.student_a, Identification.Status.SUBMITTED, year=support_year())
+    submitted = identification_in(world.student_a, Identification.Status.SUBMITTED, year=current_academic_year())
     with pytest.raises(DomainError):
         services.fiveaid_open_for(submitted)
     not_identified = identification_in(
-        world.student_b, Identification.Status.APPROVED, year=support_year(), tier=Tier.NONE
+        world.student_b, Identification.Status.APPROVED, year=current_academic_year(), tier=Tier.NONE
     )
     with pytest.raises(DomainError):
         services.fiveaid_open_for(not_identified)
@@ -42,8 +42,8 @@ def test_students_from_xinjiang_start_in_the_xinjiang_programme(world):
 def test_opening_for_the_year_skips_existing_cases_and_unidentified_students(world):
     services.fiveaid_open_for(identified(world.student_a))
     identified(world.student_b, Tier.GENERAL)
-    identification_in(world.roommate_a, Identification.Status.REJECTED, year=support_year(), tier=Tier.NONE)
-    year = support_year()
+    identification_in(world.roommate_a, Identification.Status.REJECTED, year=current_academic_year(), tier=Tier.NONE)
+    year = current_academic_year()
     assert services.fiveaid_open_for_year(actor=world["aidofficer"], year=year) == 1
     assert services.fiveaid_open_for_year(actor=world["aidofficer"], year=year) == 0
     assert set(FiveAidCase.objects.values_list("student_id", flat=True)) == {world.student_a.pk, world.student_b.pk}

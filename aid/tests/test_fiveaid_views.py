@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from aid.models import FiveAidCase, FiveAidEntry, TermReview, Tier
-from aid.services import support as services
+from aid.services import fiveaid as services
 from aid.tests.factories import fiveaid_case_for, identified
 from counseling import services as counseling_services
 from counseling.models import Case, Report

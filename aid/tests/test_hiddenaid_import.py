@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from aid.canteen import canteen_import, parse_month
 from aid.models import CanteenImport, CanteenRecord, HiddenAidBatch, HiddenAidCandidate
 from aid.services import hiddenaid as services
+from aid.services.hiddenaid_canteen import canteen_import, parse_month
 from aid.tests.test_hiddenaid_helpers import (
     MONTH,
     canteen_csv,

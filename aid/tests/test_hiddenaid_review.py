@@ -13,7 +13,7 @@ from django.urls import reverse
 from aid.models import HiddenAidBatch, HiddenAidCandidate, LedgerEntry, Payment
 from aid.selectors.funds import fund_balance
 from aid.services import hiddenaid as services
-from aid.tasks.support import hiddenaid_pay_due_batches
+from aid.tasks.hiddenaid import hiddenaid_pay_due_batches
 from aid.tests.test_hiddenaid_helpers import (
     MONTH,
     add_record,
@@ -282,6 +282,7 @@ def test_nobody_else_declines_or_returns_for_the_student(world, batch, client_fo
     assert candidate.status == HiddenAidCandidate.Status.PROPOSED
 
 
+@pytest.mark.any_day
 def test_the_daily_task_pays_due_batches_once(world, batch):
     from datetime import timedelta
 

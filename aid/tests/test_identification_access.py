@@ -10,7 +10,6 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-import aid.selectors  # noqa: F401  (first: aid.services alone hits a circular import in the funds area)
 from aid.models import Identification, Notice, Tier
 from aid.tests.factories import AcademicYearFactory, identification_in, notice_for
 from portal.models import AuditEvent

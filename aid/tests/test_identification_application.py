@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-import aid.selectors  # noqa: F401  (first: aid.services alone hits a circular import in the funds area)
 from aid.models import AcademicYear, FamilyMember, Identification, IdentificationDocument
 from aid.services import identification as services
 from aid.tests.factories import AcademicYearFactory, identification_in

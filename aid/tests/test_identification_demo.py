@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-import aid.selectors  # noqa: F401  (first: aid.services alone hits a circular import in the funds area)
 from aid.models import EvaluationGroup, Identification, Notice
 from aid.selectors.identification import current_tier, notice_is_running
 from portal.demo import seed_demo

@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-import aid.selectors  # noqa: F401  (first: aid.services alone hits a circular import in the funds area)
 from aid.models import Identification
 from aid.tests.factories import AcademicYearFactory
 from portal.services import reminders_dispatch_due

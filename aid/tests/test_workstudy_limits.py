@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from aid.models import Timesheet, WorkStudyPost
-from aid.services import support as services
-from aid.tests.factories import support_year, workstudy_placed, workstudy_post
+from aid.services import workstudy as services
+from aid.tests.factories import current_academic_year, workstudy_placed, workstudy_post
 from portal.models import Setting
 from portal.services import DomainError
 
@@ -35,6 +35,7 @@ def save(world, placement, hours: dict, *, month: date | None = None, submit: bo
     )
 
 
+@pytest.mark.any_day
 def test_weeks_of_a_month_start_on_mondays_and_cover_it():
     weeks = services.weeks_of_month(date(2026, 11, 1))
     assert weeks[0] == date(2026, 10, 26) and weeks[-1] == date(2026, 11, 30)
@@ -50,6 +51,7 @@ def test_eight_hours_in_a_week_pass_and_eight_and_a_half_are_refused(world, plac
     assert sheet.status == Timesheet.Status.SUBMITTED
 
 
+@pytest.mark.any_day
 def test_a_week_split_between_two_months_counts_whole(world, placement):
     month = last_month()
     straddling = services.weeks_of_month(month)[-1]
@@ -70,6 +72,7 @@ def six_week_month() -> date:
     return month
 
 
+@pytest.mark.any_day
 def test_forty_one_hours_in_a_month_are_refused_and_forty_pass(world):
     placement = workstudy_placed(world.student_a, workstudy_post(supervisor=world["aidofficer"]), days_ago=500)
     month = six_week_month()
@@ -115,6 +118,7 @@ def test_the_service_refuses_hours_that_are_not_hours(world, placement, value, m
         save(world, placement, {w1: value})
 
 
+@pytest.mark.any_day
 def test_future_months_and_foreign_weeks_are_refused(world, placement):
     next_month = (timezone.localdate().replace(day=28) + timedelta(days=4)).replace(day=1)
     with pytest.raises(DomainError, match="once the month has begun"):
@@ -127,7 +131,7 @@ def post_kwargs(world, kind: str, rate: str) -> dict:
     return {
         "actor": world["aidofficer"],
         "post": None,
-        "year": support_year(),
+        "year": current_academic_year(),
         "unit": "图书馆",
         "title": "整理",
         "kind": kind,

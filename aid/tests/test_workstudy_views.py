@@ -10,8 +10,8 @@ from django.utils import timezone
 from aid import tasks
 from aid.forms.workstudy import week_field_name
 from aid.models import Timesheet, WorkStudyPlacement, WorkStudyPost
-from aid.services import support as services
-from aid.tests.factories import support_year, workstudy_placed, workstudy_post
+from aid.services import workstudy as services
+from aid.tests.factories import current_academic_year, workstudy_placed, workstudy_post
 from portal.models import Reminder, Setting
 from portal.tests.factories import StaffFactory, UserFactory
 
@@ -158,6 +158,7 @@ def test_a_signed_off_timesheet_cannot_be_changed(world, client_for, setup):
     assert client_for(world["student"]).post(url, {"submit": "1"}).status_code == 403
 
 
+@pytest.mark.any_day
 @pytest.mark.parametrize("month", ["abc", "2999-01", "\x00", "9" * 1000])
 def test_a_bad_month_shows_this_month_with_a_warning(world, client_for, setup, month):
     placement = setup[1]
@@ -196,7 +197,7 @@ def test_people_without_a_student_record_cannot_apply(world, client_for, supervi
 
 
 def test_the_post_form_refuses_low_rates_with_a_message(world, client_for, supervisor):
-    support_year()
+    current_academic_year()
     client = client_for(world["aidofficer"])
     data = {
         "unit": "图书馆",
@@ -221,6 +222,7 @@ def test_the_post_form_refuses_low_rates_with_a_message(world, client_for, super
     assert response.status_code == 302
 
 
+@pytest.mark.any_day
 def test_hours_due_are_reminded_once_to_placed_students_without_submitted_hours(world, supervisor):
     Setting.objects.create(key="aid.workstudy_hours_due_day", value=1)
     post = workstudy_post(supervisor=supervisor)

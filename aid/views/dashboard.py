@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET
 
 from aid import access
 from aid.models import AcademicYear, Aid, Tier
-from aid.selectors import support as selectors
-from portal.spreadsheets import append_row, xlsx_response
+from aid.selectors import dashboard as selectors
+from aid.selectors.fiveaid import fiveaid_current_year
+from portal.kernel.spreadsheets import append_row, xlsx_response
 
 TABLES = ("tiers", "party", "programme", "college", "coverage")
 TIERS = (Tier.SPECIAL, Tier.DIFFICULT, Tier.GENERAL)
@@ -35,7 +36,7 @@ def _year(request: HttpRequest) -> AcademicYear | None:
         year = AcademicYear.objects.filter(pk=int(raw)).first()
         if year is not None:
             return year
-    return selectors.fiveaid_current_year()
+    return fiveaid_current_year()
 
 
 @login_required

@@ -26,8 +26,8 @@ from django.views.decorators.http import require_GET, require_POST
 from aid import access
 from aid.forms.fiveaid import CaseFilterForm, EmploymentForm, EntryForm, PlanForm, ReferralForm, ReviewForm
 from aid.models import Aid, FiveAidCase
-from aid.selectors import support as selectors
-from aid.services import support as services
+from aid.selectors import fiveaid as selectors
+from aid.services import fiveaid as services
 from portal import access as portal_access
 from portal.models import College
 from portal.services import DomainError

@@ -11,7 +11,6 @@ Every action is POST; a refused step (DomainError) is shown as a message, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -45,6 +44,8 @@ from aid.selectors import funds as selectors
 from aid.services import funds as services
 from portal.access import can, get_for_user
 from portal.forms import form_errors_text
+from portal.kernel.spreadsheets import xlsx_response
+from portal.kernel.workflow import available_moves
 from portal.models import Student
 from portal.services import DomainError
 
@@ -158,63 +159,39 @@ def payment_bank_account(request: HttpRequest) -> HttpResponse:
 
 @dataclass(frozen=True)
 class Action:
+    """A button of the application page: one move of Application.flow (which says who may make it)."""
+
     name: str
     label: str
     to_status: str
-    permission: str | Callable[[Application], str]
     note: str = ""  # "required", "optional" or "" (no note)
     style: str = "btn-outline-primary"
-
-
-def _reject_permission(application: Application) -> str:
-    early = (S.SUBMITTED, S.APPEALED, S.COLLEGE_REVIEWED)
-    return "review" if application.status in early else "decide"
 
 
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in [
+        Action("withdraw", gettext_lazy("Withdraw my application"), S.WITHDRAWN, style="btn-outline-danger"),
+        Action("appeal", gettext_lazy("Appeal"), S.APPEALED, note="required"),
         Action(
-            "withdraw", gettext_lazy("Withdraw my application"), S.WITHDRAWN, "withdraw", style="btn-outline-danger"
+            "college_approve", gettext_lazy("Recommend (college review)"), S.COLLEGE_REVIEWED, "optional", "btn-primary"
         ),
-        Action("appeal", gettext_lazy("Appeal"), S.APPEALED, "appeal", note="required"),
-        Action(
-            "college_approve",
-            gettext_lazy("Recommend (college review)"),
-            S.COLLEGE_REVIEWED,
-            "review",
-            "optional",
-            "btn-primary",
-        ),
-        Action("return", gettext_lazy("Return for changes"), S.RETURNED, "review", note="required"),
-        Action("notice", gettext_lazy("Put on the college notice"), S.NOTICE, "review", style="btn-primary"),
-        Action("school_approve", gettext_lazy("Approve (school)"), S.APPROVED, "decide", "optional", "btn-primary"),
-        Action(
-            "reject", gettext_lazy("Do not approve"), S.REJECTED, _reject_permission, "required", "btn-outline-danger"
-        ),
-        Action("commit", gettext_lazy("Charge to a fund"), S.COMMITTED, "decide", style="btn-primary"),
-        Action("schedule", gettext_lazy("Schedule the payments"), S.PAYING, "decide", style="btn-primary"),
-        Action("clawback", gettext_lazy("Reclaim the award"), S.CLAWBACK, "decide", "required", "btn-outline-danger"),
-        Action("close", gettext_lazy("Close"), S.CLOSED, "decide"),
+        Action("return", gettext_lazy("Return for changes"), S.RETURNED, note="required"),
+        Action("notice", gettext_lazy("Put on the college notice"), S.NOTICE, style="btn-primary"),
+        Action("school_approve", gettext_lazy("Approve (school)"), S.APPROVED, "optional", "btn-primary"),
+        Action("reject", gettext_lazy("Do not approve"), S.REJECTED, "required", "btn-outline-danger"),
+        Action("commit", gettext_lazy("Charge to a fund"), S.COMMITTED, style="btn-primary"),
+        Action("schedule", gettext_lazy("Schedule the payments"), S.PAYING, style="btn-primary"),
+        Action("clawback", gettext_lazy("Reclaim the award"), S.CLAWBACK, "required", "btn-outline-danger"),
+        Action("close", gettext_lazy("Close"), S.CLOSED),
     ]
 }
 
 
-def _permission_of(action: Action, application: Application) -> str:
-    return action.permission(application) if callable(action.permission) else action.permission
-
-
 def _available_actions(request: HttpRequest, application: Application) -> list[Action]:
-    allowed = Application.TRANSITIONS.get(application.status, set())
-    found = []
-    for action in ACTIONS.values():
-        if action.to_status not in allowed:
-            continue
-        if action.name == "withdraw" and application.status not in (S.DRAFT, S.SUBMITTED, S.RETURNED):
-            continue
-        if can(request.user, _permission_of(action, application), application):
-            found.append(action)
-    return found
+    """The buttons of the moves the flow offers this user from the application's status (in ACTIONS' order)."""
+    offered = {m.to for m in available_moves(application, request.user)}
+    return [action for action in ACTIONS.values() if action.to_status in offered]
 
 
 def _timeline(application: Application) -> list:
@@ -271,7 +248,7 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
     application = get_for_user(
         request.user, Application.objects.select_related("student", "programme"), pk=pk, audit=False
     )
-    if not can(request.user, _permission_of(step, application), application):
+    if not Application.flow.permits(request.user, application, step.to_status):
         raise PermissionDenied
     note_form = ReasonForm(request.POST, required=step.note == "required")
     try:
@@ -553,10 +530,7 @@ def batch_export(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_for_user(request.user, PaymentBatch, pk=pk)
     content, rows = exports.batch_roster_xlsx(batch)
     services.batch_record_export(actor=request.user, batch=batch, rows=rows)
-    response = HttpResponse(content, content_type=exports.XLSX_MIME)
-    response["Content-Disposition"] = f'attachment; filename="payment-batch-{batch.pk}.xlsx"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return xlsx_response(content, filename=f"payment-batch-{batch.pk}.xlsx")
 
 
 @login_required

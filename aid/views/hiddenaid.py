@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aid.access import support as hidden_access
+from aid.access import hiddenaid as hidden_access
 from aid.forms.hiddenaid import (
     ApproveForm,
     CandidateAddForm,
@@ -32,6 +32,7 @@ from aid.models import HiddenAidBatch, HiddenAidCandidate
 from aid.selectors import hiddenaid as selectors
 from aid.services import hiddenaid as services
 from portal import access
+from portal.kernel.workflow import available_moves
 from portal.models import Student
 from portal.services import DomainError
 
@@ -161,7 +162,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["remove_form"] = remove
     if officer:
         context["summary"] = selectors.hiddenaid_batch_summary(batch)
-        if batch.status == HiddenAidBatch.Status.DRAFT:
+        if HiddenAidBatch.Status.APPROVED in {m.to for m in available_moves(batch, user)}:
             approve = ApproveForm()
             approve.helper.form_action = reverse("aid:hiddenaid_approve", args=[batch.pk])
             context["approve_form"] = approve

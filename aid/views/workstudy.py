@@ -26,9 +26,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aid import access
 from aid.forms.workstudy import DecisionForm, MonthForm, PostForm, ReturnForm, TimesheetForm, week_field_name
 from aid.models import Timesheet, WorkStudyPlacement, WorkStudyPost
-from aid.selectors import support as selectors
-from aid.services import support as services
+from aid.selectors import workstudy as selectors
+from aid.selectors.fiveaid import fiveaid_current_year
+from aid.services import workstudy as services
 from portal import access as portal_access
+from portal.kernel.dates import month_start
+from portal.kernel.workflow import available_moves
 from portal.services import DomainError
 
 T = "aid/workstudy/"
@@ -40,7 +43,7 @@ def workstudy_posts(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not access.may_use_workstudy(user):
         raise PermissionDenied
-    year = selectors.fiveaid_current_year()
+    year = fiveaid_current_year()
     return render(
         request,
         T + "posts.html",
@@ -59,7 +62,7 @@ def _post_form_view(request: HttpRequest, post: WorkStudyPost | None) -> HttpRes
     user = request.user
     if not access.may_manage_workstudy_posts(user):
         raise PermissionDenied
-    year = post.year if post else selectors.fiveaid_current_year()
+    year = post.year if post else fiveaid_current_year()
     if year is None:
         messages.warning(request, _("There is no academic year yet."))
         return redirect("aid:workstudy_posts")
@@ -180,7 +183,7 @@ def workstudy_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _month(request: HttpRequest) -> date:
-    this_month = services.month_first_day(timezone.localdate())
+    this_month = month_start(timezone.localdate())
     form = MonthForm(request.GET or None)
     if form.is_bound:
         if not form.is_valid() or form.cleaned_data["month"] is None:
@@ -188,7 +191,7 @@ def _month(request: HttpRequest) -> date:
         elif form.cleaned_data["month"] > this_month:
             messages.warning(request, _("That month has not begun; showing this month instead."))
         else:
-            return services.month_first_day(form.cleaned_data["month"])
+            return month_start(form.cleaned_data["month"])
     return this_month
 
 
@@ -202,10 +205,19 @@ def workstudy_timesheet(request: HttpRequest, pk: int) -> HttpResponse:
     )
     month = _month(request)
     weeks = services.weeks_of_month(month)
-    timesheet = Timesheet.objects.filter(placement=placement, month=month).select_related("signed_by").first()
-    may_enter = portal_access.can(user, "enter_hours", placement) and (
-        timesheet is None or timesheet.status in Timesheet.EDITABLE
+    timesheet = (
+        Timesheet.objects.filter(placement=placement, month=month)
+        .select_related("signed_by", "placement__post", "placement__student")
+        .first()
     )
+    # What this user may do with the month's hours: the moves Timesheet.flow offers them (enter and submit: the
+    # student, while the hours are a draft or returned; sign off or return: the post's supervisor).
+    if timesheet is None:
+        moves: set[str] = set()
+        may_enter = portal_access.can(user, "enter_hours", placement)
+    else:
+        moves = {m.to for m in available_moves(timesheet, user)}
+        may_enter = Timesheet.Status.SUBMITTED in moves
     if request.method == "POST" and not may_enter:
         raise PermissionDenied
     initial = {}
@@ -238,9 +250,7 @@ def workstudy_timesheet(request: HttpRequest, pk: int) -> HttpResponse:
             "timesheet": timesheet,
             "form": form,
             "may_enter": may_enter,
-            "may_sign": timesheet is not None
-            and timesheet.status == Timesheet.Status.SUBMITTED
-            and access.may_sign_off_timesheet(user, timesheet),
+            "may_sign": Timesheet.Status.SIGNED_OFF in moves,
             "return_form": ReturnForm(),
             "week_rows": [(m, (timesheet.weekly_hours or {}).get(m.isoformat(), "")) for m in weeks]
             if timesheet

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from counseling.models import (
     AvailabilityTemplate,
@@ -30,9 +30,12 @@ from portal.access import (
     permission_rule,
     visibility_rule,
 )
-from portal.models import Role, User
+from portal.models import Role, RoleAssignment, Student, User
 
 __all__ = [
+    "COUNSELLOR_ROLES",
+    "counsellor_ids_for_student",
+    "is_counsellor",
     "is_counsellor_user",
     "may_book",
     "may_manage_availability",
@@ -51,14 +54,30 @@ def is_counsellor_user(user: User) -> bool:
     return has_role(user, *COUNSELLOR_ROLES)
 
 
+def _counsellor_assignments() -> QuerySet[RoleAssignment]:
+    return RoleAssignment.objects.current().filter(role__in=COUNSELLOR_ROLES, user__is_active=True)
+
+
+def is_counsellor(user: User) -> bool:
+    """A counsellor now, with an active login: checked afresh (a booking's counsellor, not the request's user)."""
+    return user.is_authenticated and _counsellor_assignments().filter(user=user).exists()
+
+
+def counsellor_ids_for_student(student: Student) -> QuerySet:
+    """Counsellors a student may book: every centre counsellor, and the station of the student's college."""
+    return (
+        _counsellor_assignments()
+        .filter(Q(role=Role.CENTRE_COUNSELLOR) | Q(role=Role.STATION_COUNSELLOR, college_id=student.college_id))
+        .values("user_id")
+    )
+
+
 def may_book(user: User) -> bool:
     """Students (anyone with a student profile) book counselling for themselves."""
     if not user.is_authenticated:
         return False
     cached = getattr(user, "_nuanxin_is_student", None)
     if cached is None:
-        from portal.models import Student
-
         cached = Student.objects.filter(user=user).exists()
         user._nuanxin_is_student = cached
     return cached

@@ -119,9 +119,10 @@ def _case_matchers(user: User, case: Case) -> bool:
     return has_role(user, Role.CENTRE_COUNSELLOR)
 
 
+@Case.flow.rule
 def may_transition(user: User, case: Case, to_status: str) -> bool:
-    """Who may move a case where. Assigned assessors move assessed cases on; closing (or reopening) a
-    level 3–4 case is for the centre; everything else for the station and the centre."""
+    """Who may move a case where (the rule of every move of Case.flow). Assigned assessors move assessed cases
+    on; closing (or reopening) a level 3–4 case is for the centre; everything else for the station and the centre."""
     if is_admin(user):
         return True
     centre = has_role(user, Role.CENTRE_COUNSELLOR)

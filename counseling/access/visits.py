@@ -3,7 +3,7 @@
 The centre and the student's own college station (the people who may open the student's care file) may
 recommend a visit or withdraw the recommendation; admins too, as everywhere. Home-visit and aid staff never
 see the recommendation itself: homevisits learns only the ids of recommended students
-(counseling.selectors.visit_recommendations.students_recommended_for_visit), never the reason.
+(counseling.services.visit_recommendations.students_recommended_for_visit), never the reason.
 """
 
 from __future__ import annotations

@@ -1,3 +1,12 @@
-"""Demo data for counselling: each area registers its step with portal.demo.register_step on import."""
+"""Demo data for counselling, one module per area. `STEPS` is the order they run in: portal.demo.seed_demo
+runs the core step, then each app's `STEPS` in INSTALLED_APPS order. Screening comes after the crisis step
+(its positive screens raise reports into the queue the crisis step fills)."""
 
-from counseling.demo import activities, appointments, crisis, screening  # noqa: F401
+from counseling.demo import activities, appointments, crisis, screening
+
+STEPS = (
+    activities.seed_activities,
+    appointments.seed_appointments,
+    crisis.seed_counselling,
+    screening.seed_screening,
+)

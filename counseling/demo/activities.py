@@ -23,9 +23,10 @@ from typing import TextIO
 from django.utils import timezone
 
 from counseling import services
+from counseling.academic_year import academic_year_bounds, academic_year_of
 from counseling.models import ArticleRead, Event, EventSignup, JournalArticle, JournalIssue
 from counseling.services.activities import EventData
-from portal.demo import DemoSchool, register_step
+from portal.demo import DemoSchool
 
 SEED = 20240525
 PAST_ALL = "5.25 心理健康月 · 开幕式"
@@ -94,7 +95,6 @@ def _event(school: DemoSchool, title: str, **fields: object) -> tuple[Event, boo
     return services.event_create(actor=actor, data=data), True
 
 
-@register_step
 def seed_activities(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str, int]:
     rng = random.Random(SEED)
     now = timezone.now()
@@ -104,7 +104,7 @@ def seed_activities(school: DemoSchool, *, stdout: TextIO | None = None) -> dict
     created |= {"counseling.journalarticle": 0, "counseling.articleread": 0}
 
     # Past events: created as if planned weeks ago (the clock is moved back right after creation).
-    year_start, _end = services.academic_year_bounds(services.academic_year_of(timezone.localdate()))
+    year_start, _end = academic_year_bounds(academic_year_of(timezone.localdate()))
     for title, kind, audience, colleges, actor, days_ago, share in (
         (PAST_ALL, Event.Kind.MONTH_525, Event.Audience.ALL, [], counselor, 20, 0.45),
         (PAST_CS, Event.Kind.GROUP, Event.Audience.COLLEGES, [cs], station, 10, 0.3),

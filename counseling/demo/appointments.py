@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from counseling.models import AvailabilityTemplate, Booking, Mode, Slot, WaitlistEntry
 from counseling.services import appointments as services
-from portal.demo import STUDENT_LOGINS, DemoSchool, register_step
+from portal.demo import STUDENT_LOGINS, DemoSchool
 from portal.models import Gender, Staff, Student
 from portal.services import DomainError
 
@@ -47,7 +47,6 @@ REASONS = [
 ]
 
 
-@register_step
 def seed_appointments(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str, int]:
     created = {"counseling.availabilitytemplate": 0, "counseling.slot": 0, "counseling.booking": 0}
     counsellors = {name: school.logins[name] for name in SCHEDULES}

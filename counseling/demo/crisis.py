@@ -35,8 +35,8 @@ from django.utils import timezone
 
 from counseling import services
 from counseling.models import Assessment, Case, InterventionAction, Report, Sign, ZeroReport
-from counseling.selectors import shift_month
-from portal.demo import DemoSchool, register_step
+from portal.demo import DemoSchool
+from portal.kernel.dates import month_start, shift_month
 from portal.models import ClassGroup, Role, RoleAssignment, Student, User
 
 SEED = 20240310
@@ -128,7 +128,6 @@ class _Seeder:
         return report.case
 
 
-@register_step
 def seed_counselling(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str, int]:
     if Report.objects.filter(idempotency_key=MARKER).exists():
         return {}
@@ -390,7 +389,7 @@ def _seed_zero_reports(school: DemoSchool, rng: random.Random) -> tuple[int, int
             roles += 1
         members[class_group.name] = committee if class_group.name == "软件2401班" else existing.user
 
-    this_month = services.month_start(timezone.localdate())
+    this_month = month_start(timezone.localdate())
     filed = 0
 
     def file(class_group: ClassGroup, month: date, note: str) -> None:

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from counseling.models import Case, Instrument, Invitation, ScreeningCampaign, ScreeningResult
 from counseling.services import screening as services
-from portal.demo import DemoSchool, register_step
+from portal.demo import DemoSchool
 from portal.models import Student
 
 SEED = 20250901
@@ -58,7 +58,6 @@ def demo_key(student: Student, instrument: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"nuanxin-demo-screening:{student.student_no}:{instrument}")
 
 
-@register_step
 def seed_screening(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str, int]:
     if not school.classes:
         return {}

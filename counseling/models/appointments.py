@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedTextField
+from portal.kernel.workflow import Flow
 from portal.models import Gender, Student, User
 
 
@@ -127,6 +128,27 @@ class Booking(models.Model):
 
     LIVE = ("pending", "confirmed", "awaiting", "attended", "no_show")
     FUTURE = ("pending", "confirmed")
+
+    # The services of counseling.services.appointments move bookings; their callers check access. A booking
+    # is locked after its slot (the lock order of every appointment service, so two never deadlock).
+    flow = Flow(
+        moves={
+            Status.PENDING: {Status.CONFIRMED, Status.DECLINED, Status.CANCELLED, Status.LATE_CANCELLED},
+            Status.CONFIRMED: {
+                Status.AWAITING_OUTCOME,
+                Status.ATTENDED,
+                Status.NO_SHOW,
+                Status.LATE_CANCELLED,
+                Status.CANCELLED,
+            },
+            Status.AWAITING_OUTCOME: {Status.ATTENDED, Status.NO_SHOW, Status.LATE_CANCELLED},
+            Status.ATTENDED: {Status.NO_SHOW},  # a wrong mark corrected
+            Status.NO_SHOW: {Status.ATTENDED},
+        },
+        refused=_("This appointment is %(status)s and cannot be changed that way."),
+        lock_first=("slot",),
+        lock_related=("slot", "student", "slot__counsellor"),
+    )
 
     class Source(models.TextChoices):
         STUDENT = "student", _("booked by the student")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedJSONField, EncryptedTextField
+from portal.kernel.workflow import Flow, Transition
 from portal.models import ClassGroup, College, Student, User
 
 NARRATIVE_MAX = 10_000
@@ -60,14 +61,23 @@ class Case(models.Model):
         MONITORING = "monitoring", _("monitoring")
         CLOSED = "closed", _("closed")
 
-    TRANSITIONS: dict[str, set[str]] = {
-        Status.NEW: {Status.ACKNOWLEDGED},
-        Status.ACKNOWLEDGED: {Status.ASSESSING, Status.MONITORING, Status.CLOSED},
-        Status.ASSESSING: {Status.INTERVENING, Status.MONITORING, Status.CLOSED},
-        Status.INTERVENING: {Status.MONITORING, Status.CLOSED},
-        Status.MONITORING: {Status.INTERVENING, Status.CLOSED},
-        Status.CLOSED: {Status.ACKNOWLEDGED},  # reopen
-    }
+    # Who may move a case where is one rule for every move, counseling.access.crisis.may_transition
+    # (registered with @Case.flow.rule); the service is counseling.services.crisis.case_transition.
+    flow = Flow(
+        moves={
+            Status.NEW: {Status.ACKNOWLEDGED},
+            Status.ACKNOWLEDGED: {Status.ASSESSING, Status.MONITORING, Status.CLOSED},
+            Status.ASSESSING: {Status.INTERVENING, Status.MONITORING, Status.CLOSED},
+            Status.INTERVENING: {Status.MONITORING, Status.CLOSED},
+            Status.MONITORING: {Status.INTERVENING, Status.CLOSED},
+            Status.CLOSED: {Status.ACKNOWLEDGED},  # reopen
+        },
+        needs_rule=True,
+        refused=_("A case that is %(status)s cannot become %(to)s."),
+        forbidden=_("Your role may not make this change; a centre counsellor can."),
+        timeline="counseling.CaseEvent",
+        audit="case.status_changed",
+    )
     OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.ASSESSING, Status.INTERVENING, Status.MONITORING)
 
     class CloseReason(models.TextChoices):
@@ -260,6 +270,15 @@ class CaseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the case timeline is append-only")
+
+    @classmethod
+    def record_move(cls, t: Transition) -> CaseEvent:
+        """A move of Case.flow: "acknowledged" out of new, "status changed" otherwise; from/to (and the close
+        reason the service passes as data) in `data`."""
+        kind = cls.Kind.ACKNOWLEDGED if t.from_status == Case.Status.NEW else cls.Kind.STATUS
+        return cls.objects.create(
+            case=t.obj, kind=kind, actor=t.actor, note=t.note, data={"from": t.from_status, "to": t.to_status, **t.data}
+        )
 
 
 class ReporterQuestion(models.Model):

@@ -2,7 +2,7 @@
 
 The recommendation crosses the wall between counselling and the other offices: home-visit and aid
 staff learn only *that* the centre recommends a visit, never why. The reason is encrypted and stays in
-counselling (counseling.selectors.visit_recommendations returns student ids only).
+counselling (counseling.services.visit_recommendations.students_recommended_for_visit returns student ids only).
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from counseling.academic_year import academic_year_bounds
 from counseling.access.activities import event_audience_q, may_manage_journal
 from counseling.models import ArticleRead, Event, EventSignup, JournalArticle, JournalIssue
-from counseling.services.activities import academic_year_bounds
 from portal import access, config
 from portal.access import colleges_for, has_role, is_admin
 from portal.models import ClassGroup, College, Role, Student, User

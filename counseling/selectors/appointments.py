@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from counseling.access import appointments as appt_access
+from counseling.access.appointments import COUNSELLOR_ROLES, counsellor_ids_for_student
 from counseling.models import (
     AvailabilityTemplate,
     BlockedDay,
@@ -25,7 +26,6 @@ from counseling.models import (
     WaitlistEntry,
 )
 from counseling.selectors import crisis as crisis_selectors
-from counseling.services.appointments import COUNSELLOR_ROLES, counsellor_ids_for_student
 from portal import access, config
 from portal.audit import audit_log
 from portal.models import RoleAssignment, Student, User

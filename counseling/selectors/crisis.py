@@ -25,8 +25,9 @@ from counseling.models import (
     ReportHold,
     ZeroReport,
 )
-from counseling.services import month_start, receipt_hash
+from counseling.receipts import receipt_hash
 from portal import access
+from portal.kernel.dates import month_start, shift_month
 from portal.models import ClassGroup, College, Role, RoleAssignment, Student, User
 
 # --- Triage queue ---------------------------------------------------------------------------------
@@ -279,12 +280,6 @@ def care_file(student: Student) -> CareFile:
 
 
 # --- Zero reports ---------------------------------------------------------------------------------------
-
-
-def shift_month(month: date, months: int) -> date:
-    """The first day of the month `months` after (negative: before) the month of `month`."""
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def oversight_colleges(user: User) -> QuerySet[College]:

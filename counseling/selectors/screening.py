@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from counseling import instruments
 from counseling.access.screening import screening_scope_q
-from counseling.models import Invitation, ScreeningCampaign, ScreeningResult
+from counseling.models import Instrument, Invitation, ScreeningCampaign, ScreeningResult
 from counseling.selectors.crisis import care_file_sections
-from counseling.services.screening import campaign_students_with_progress, positive_results_q
 from portal import access
 from portal.models import Student, User
 
@@ -27,14 +27,46 @@ __all__ = [
     "campaign_for_staff",
     "campaign_pending_for",
     "campaign_positives",
+    "campaign_students",
+    "campaign_students_with_progress",
     "campaigns_for_staff",
     "invitation_for_student",
     "my_invitations",
     "my_results",
     "open_campaigns_for",
+    "positive_results_q",
     "result_for_owner",
     "screening_care_section",
 ]
+
+
+def positive_results_q() -> Q:
+    """A positive screen: a total of 10 or more, or PHQ-9 item 9 above 0 (a jsonb array index)."""
+    return Q(total__gte=instruments.POSITIVE_TOTAL) | Q(
+        instrument=Instrument.PHQ9, **{f"answers__{instruments.PHQ9_ITEM9_INDEX}__gt": 0}
+    )
+
+
+def campaign_students(campaign: ScreeningCampaign) -> QuerySet[Student]:
+    """The students a campaign is for: enrolled students of its enrolment year."""
+    return Student.objects.filter(enrolment_year=campaign.enrolment_year, status=Student.Status.ENROLLED)
+
+
+def campaign_students_with_progress(campaign: ScreeningCampaign) -> QuerySet[Student]:
+    """The campaign's students annotated with `instruments_done`: how many of its instruments each has
+    completed in the campaign. Completed means instruments_done == len(campaign.instruments)."""
+    done = (
+        ScreeningResult.objects.filter(
+            campaign=campaign, student=OuterRef("pk"), instrument__in=list(campaign.instruments)
+        )
+        .order_by()
+        .values("student")
+        .annotate(n=Count("instrument", distinct=True))
+        .values("n")
+    )
+    return campaign_students(campaign).annotate(
+        instruments_done=Coalesce(Subquery(done, output_field=IntegerField()), Value(0))
+    )
 
 
 def student_of(user: User) -> Student | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,9 +27,10 @@ from django.utils.translation import override
 
 from counseling.models import ArticleRead, Event, EventSignup, JournalArticle, JournalImage, JournalIssue
 from counseling.sanitise import sanitise_article_html
-from portal import config, uploads
+from portal import config
 from portal.access import colleges_for, has_role, is_admin
 from portal.audit import audit_log
+from portal.kernel import files
 from portal.models import College, Reminder, Role, Student, User
 from portal.services import DomainError, notify, reminder_schedule
 
@@ -40,8 +41,6 @@ __all__ = [
     "EVENT_TITLE_MAX",
     "IMAGE_MAX_BYTES",
     "EventData",
-    "academic_year_bounds",
-    "academic_year_of",
     "article_mark_read",
     "event_cancel",
     "event_check_in",
@@ -61,11 +60,6 @@ __all__ = [
 ]
 
 config.declare(
-    "counseling.academic_year_start_month",
-    9,
-    "Month (1–12) in which the academic year starts, for the activity coverage report.",
-)
-config.declare(
     "counseling.journal_new_days",
     30,
     "Days a newly published journal issue is shown as new on the counselling home page.",
@@ -77,27 +71,11 @@ EVENT_CAPACITY_MAX = 5000
 CHECKIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CHECKIN_CODE_LENGTH = 6
 CHECKIN_GRACE = timedelta(hours=1)
-IMAGE_MAX_BYTES = uploads.IMAGE.max_bytes
+IMAGE_MAX_BYTES = files.IMAGE.max_bytes
 ARTICLE_BODY_MAX = 200_000
 
 SEATED = (EventSignup.Status.SIGNED_UP, EventSignup.Status.ATTENDED)
 ACTIVE = (*SEATED, EventSignup.Status.WAITLISTED)
-
-
-# --- Academic year ------------------------------------------------------------------------------------
-
-
-def academic_year_of(day: date) -> int:
-    """The calendar year in which the academic year containing `day` started."""
-    month = int(config.get("counseling.academic_year_start_month"))
-    return day.year if day.month >= month else day.year - 1
-
-
-def academic_year_bounds(year: int) -> tuple[datetime, datetime]:
-    """[start, end) of the academic year starting in `year`, aware in the project's time zone."""
-    month = int(config.get("counseling.academic_year_start_month"))
-    tz = timezone.get_current_timezone()
-    return datetime(year, month, 1, tzinfo=tz), datetime(year + 1, month, 1, tzinfo=tz)
 
 
 # --- Events: creating and changing ---------------------------------------------------------------------
@@ -553,7 +531,7 @@ def journal_image_upload(*, actor: User, issue: JournalIssue, upload: UploadedFi
     """Check and store an image in private media (served by the journal_image view). Caller has checked
     `may_manage_journal`. The stored name is random, never the uploader's file name."""
     try:  # JPEG or PNG by content, re-encoded: EXIF, GPS and anything after the image data are dropped
-        checked = uploads.check_image(upload, rules=uploads.IMAGE)
+        checked = files.check_image(upload, rules=files.IMAGE)
     except ValidationError as exc:
         raise DomainError(exc.messages[0]) from exc
     data = checked.data

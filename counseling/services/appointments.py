@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from counseling.access.appointments import counsellor_ids_for_student, is_counsellor
 from counseling.models import (
     AvailabilityTemplate,
     BlockedDay,
@@ -35,13 +36,13 @@ from counseling.models import (
 from counseling.services.crisis import care_level
 from portal import config
 from portal.audit import audit_log
-from portal.models import Gender, Holiday, Reminder, Role, RoleAssignment, Student, User
+from portal.kernel.dates import holidays_between, is_holiday
+from portal.kernel.workflow import locked, move
+from portal.models import Gender, Reminder, Role, RoleAssignment, Student, User
 from portal.services import DomainError, notify, reminder_cancel, reminder_schedule
 from portal.validators import validate_no_control_chars
 
 __all__ = [
-    "BOOKING_TRANSITIONS",
-    "COUNSELLOR_ROLES",
     "NOTE_MAX",
     "REASON_MAX",
     "availability_template_create",
@@ -56,9 +57,7 @@ __all__ = [
     "booking_restriction_lift",
     "bookings_close_ended",
     "counsellor_agendas_schedule",
-    "counsellor_ids_for_student",
     "ics_for_booking",
-    "is_counsellor",
     "session_note_save",
     "slot_cancel",
     "slot_create",
@@ -85,40 +84,12 @@ config.declare("counseling.reminder_offsets_hours", [24, 2], "Hours before an ap
 config.declare("counseling.agenda_time", "07:30", "Time of day (HH:MM) the counsellors' daily agenda is sent.")
 config.declare("counseling.slot_generate_days", 21, "Days ahead for which weekly availability generates slots.")
 
-COUNSELLOR_ROLES = (Role.CENTRE_COUNSELLOR, Role.STATION_COUNSELLOR)
 REASON_MAX = 2000
 NOTE_MAX = 20000
 LOCATION_MAX = 200
 
-S = Booking.Status
-BOOKING_TRANSITIONS: dict[str, set[str]] = {
-    S.PENDING: {S.CONFIRMED, S.DECLINED, S.CANCELLED, S.LATE_CANCELLED},
-    S.CONFIRMED: {S.AWAITING_OUTCOME, S.ATTENDED, S.NO_SHOW, S.LATE_CANCELLED, S.CANCELLED},
-    S.AWAITING_OUTCOME: {S.ATTENDED, S.NO_SHOW, S.LATE_CANCELLED},
-    S.ATTENDED: {S.NO_SHOW},  # a wrong mark corrected
-    S.NO_SHOW: {S.ATTENDED},
-}
+S = Booking.Status  # the moves between statuses: Booking.flow (counseling.models.appointments)
 OUTCOMES = (S.ATTENDED, S.NO_SHOW, S.LATE_CANCELLED)
-
-
-# --- Who is a counsellor, and whose students they see -------------------------------------------------
-
-
-def _counsellor_assignments() -> QuerySet[RoleAssignment]:
-    return RoleAssignment.objects.current().filter(role__in=COUNSELLOR_ROLES, user__is_active=True)
-
-
-def is_counsellor(user: User) -> bool:
-    return user.is_authenticated and _counsellor_assignments().filter(user=user).exists()
-
-
-def counsellor_ids_for_student(student: Student) -> QuerySet:
-    """Counsellors a student may book: every centre counsellor, and the station of the student's college."""
-    return (
-        _counsellor_assignments()
-        .filter(Q(role=Role.CENTRE_COUNSELLOR) | Q(role=Role.STATION_COUNSELLOR, college_id=student.college_id))
-        .values("user_id")
-    )
 
 
 def _check_text(value: str, *, limit: int, what: str) -> str:
@@ -151,27 +122,12 @@ def _locked_slot(slot: Slot | int) -> Slot:
         raise DomainError(_("This time is no longer available.")) from exc
 
 
-def _locked_booking(booking: Booking) -> Booking:
-    """Lock the slot first, then the booking (the order every service here uses, so no deadlocks)."""
-    _locked_slot(booking.slot_id)
-    return Booking.objects.select_for_update().select_related("slot", "student", "slot__counsellor").get(pk=booking.pk)
-
-
-def _transition(booking: Booking, to: str) -> None:
-    if to not in BOOKING_TRANSITIONS.get(booking.status, set()):
-        raise DomainError(
-            _("This appointment is %(status)s and cannot be changed that way.")
-            % {"status": booking.get_status_display()}
-        )
-    booking.status = to
-
-
 # --- Availability: weekly templates, one-off slots, blocked days -----------------------------------
 
 
 def _day_blocked(counsellor_id: int, day: date) -> bool:
     return (
-        Holiday.objects.filter(date=day).exists()
+        is_holiday(day)
         or BlockedDay.objects.filter(Q(counsellor_id=counsellor_id) | Q(counsellor__isnull=True), date=day).exists()
     )
 
@@ -270,7 +226,7 @@ def slots_generate(*, days: int | None = None, today: date | None = None, counse
     templates = list(templates)
     if not templates:
         return 0
-    holidays = set(Holiday.objects.filter(date__gte=today, date__lt=until).values_list("date", flat=True))
+    holidays = holidays_between(today, until - timedelta(days=1))
     blocked: dict[int | None, set[date]] = {}
     for cid, day in BlockedDay.objects.filter(date__gte=today, date__lt=until).values_list("counsellor_id", "date"):
         blocked.setdefault(cid, set()).add(day)
@@ -607,7 +563,7 @@ def booking_cancel(*, actor: User, booking: Booking) -> Booking:
     """The student (or staff for them) cancels a future booking. Up to the cutoff before the start it is a
     plain cancellation; later it counts as a late cancellation (never as a no-show). The slot is freed and
     offered to the waitlist."""
-    booking = _locked_booking(booking)
+    booking = locked(booking)
     slot = booking.slot
     now = timezone.now()
     if booking.status not in Booking.FUTURE:
@@ -616,12 +572,16 @@ def booking_cancel(*, actor: User, booking: Booking) -> Booking:
         raise DomainError(_("This appointment has already started; ask the counsellor to record it."))
     cutoff = timedelta(hours=float(config.get("counseling.cancel_cutoff_hours")))
     late = booking.status == S.CONFIRMED and slot.starts_at - now < cutoff
-    _transition(booking, S.LATE_CANCELLED if late else S.CANCELLED)
-    booking.cancelled_at = now
-    booking.save(update_fields=["status", "cancelled_at"])
+    move(
+        booking,
+        S.LATE_CANCELLED if late else S.CANCELLED,
+        actor=actor,
+        values={"cancelled_at": now},
+        action="booking.cancelled",
+        changes={"late": late},
+    )
     _cancel_reminders(booking)
     _free_slot(slot)
-    audit_log(actor=actor, action="booking.cancelled", obj=booking, changes={"late": late})
     notify(
         recipient=slot.counsellor,
         title=_("An appointment on %(when)s was cancelled") % {"when": _when(slot)},
@@ -643,16 +603,14 @@ def _free_slot(slot: Slot) -> None:
 @transaction.atomic
 def booking_approve(*, actor: User, booking: Booking) -> Booking:
     """Staff confirm a booking waiting for approval (restricted student or first visit)."""
-    booking = _locked_booking(booking)
+    booking = locked(booking)
     if booking.status != S.PENDING:
         raise DomainError(_("This appointment is not waiting for approval."))
     if booking.slot.starts_at <= timezone.now():
         raise DomainError(_("This time has already passed."))
-    _transition(booking, S.CONFIRMED)
-    booking.decided_by, booking.decided_at = actor, timezone.now()
-    booking.save(update_fields=["status", "decided_by", "decided_at"])
+    values = {"decided_by": actor, "decided_at": timezone.now()}
+    move(booking, S.CONFIRMED, actor=actor, values=values, action="booking.approved", changes={})
     _schedule_reminders(booking)
-    audit_log(actor=actor, action="booking.approved", obj=booking)
     notify(
         recipient=booking.student.user,
         title=_("Your appointment on %(when)s is confirmed") % {"when": _when(booking.slot)},
@@ -667,15 +625,13 @@ def booking_approve(*, actor: User, booking: Booking) -> Booking:
 def booking_decline(*, actor: User | None, booking: Booking, reason: str = "") -> Booking:
     """Staff decline a pending booking (actor None: nobody decided before the start); the slot is freed."""
     reason = _check_text(reason, limit=500, what=_("The reason"))
-    booking = _locked_booking(booking)
+    booking = locked(booking)
     if booking.status != S.PENDING:
         raise DomainError(_("This appointment is not waiting for approval."))
-    _transition(booking, S.DECLINED)
-    booking.decided_by, booking.decided_at = actor, timezone.now()
-    booking.save(update_fields=["status", "decided_by", "decided_at"])
+    values = {"decided_by": actor, "decided_at": timezone.now()}
+    move(booking, S.DECLINED, actor=actor, values=values, action="booking.declined", changes={})
     if booking.slot.starts_at > timezone.now():
         _free_slot(booking.slot)
-    audit_log(actor=actor, action="booking.declined", obj=booking)
     notify(
         recipient=booking.student.user,
         title=_("Your appointment request for %(when)s was not approved") % {"when": _when(booking.slot)},
@@ -694,18 +650,13 @@ def booking_mark_outcome(*, actor: User, booking: Booking, outcome: str) -> Book
     the threshold within the window puts the student's future bookings under approval."""
     if outcome not in OUTCOMES:
         raise DomainError(_("Choose attended, no-show or late cancellation."))
-    booking = _locked_booking(booking)
+    booking = locked(booking)
     if booking.slot.starts_at > timezone.now():
         raise DomainError(_("The session has not started yet."))
     if booking.status == outcome:
         return booking
-    _transition(booking, outcome)
-    fields = ["status"]
-    if outcome == S.LATE_CANCELLED:
-        booking.cancelled_at = timezone.now()
-        fields.append("cancelled_at")
-    booking.save(update_fields=fields)
-    audit_log(actor=actor, action="booking.outcome", obj=booking, changes={"outcome": outcome})
+    values = {"cancelled_at": timezone.now()} if outcome == S.LATE_CANCELLED else None
+    move(booking, outcome, actor=actor, values=values, action="booking.outcome", changes={"outcome": outcome})
     if outcome == S.NO_SHOW:
         _restrict_after_no_shows(booking.student)
     return booking
@@ -1097,7 +1048,7 @@ def session_note_save(*, actor: User, booking: Booking, body: str) -> SessionNot
     body = _check_text(body, limit=NOTE_MAX, what=_("The note"))
     if not body:
         raise DomainError(_("Write the note first."))
-    booking = _locked_booking(booking)
+    booking = locked(booking)
     if booking.slot.counsellor_id != actor.pk:
         raise DomainError(_("Only the counsellor who held the session writes its note."))
     if booking.status not in (S.AWAITING_OUTCOME, S.ATTENDED, S.NO_SHOW, S.CONFIRMED) or (

@@ -8,8 +8,6 @@ the change, so a report is never saved without its alerts, and a broker outage o
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -21,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from counseling import access as counseling_access
 from counseling.models import (
     NARRATIVE_MAX,
     Assessment,
@@ -36,8 +33,11 @@ from counseling.models import (
     Sign,
     ZeroReport,
 )
+from counseling.receipts import receipt_code_for, receipt_hash
 from portal import config
 from portal.audit import audit_log
+from portal.kernel.dates import month_start
+from portal.kernel.workflow import locked, move
 from portal.models import ClassGroup, Role, RoleAssignment, Student, User
 from portal.selectors import role_holders
 from portal.services import DomainError, lock_idempotency_key, notify, reminder_schedule
@@ -120,28 +120,6 @@ def provisional_level(*, signs: list[str], in_danger: bool) -> int:
     return Level.GENERAL
 
 
-# --- Receipt codes ----------------------------------------------------------------------------------
-
-_RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-
-def receipt_code_for(idempotency_key: uuid.UUID) -> str:
-    """The anonymous reporter's receipt: derived from the form's token with the server's secret, so a
-    resubmitted form shows the same code again, and only its hash is stored."""
-    digest = hmac.new(settings.SECRET_KEY.encode(), b"receipt:" + idempotency_key.bytes, hashlib.sha256).digest()
-    chars = [_RECEIPT_ALPHABET[b % len(_RECEIPT_ALPHABET)] for b in digest[:12]]
-    return "-".join("".join(chars[i : i + 4]) for i in range(0, 12, 4))
-
-
-def normalise_receipt(code: str) -> str:
-    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
-    return "-".join(cleaned[i : i + 4] for i in range(0, len(cleaned), 4))
-
-
-def receipt_hash(code: str) -> str:
-    return hashlib.sha256(normalise_receipt(code).encode()).hexdigest()
-
-
 # --- Subject look-up ---------------------------------------------------------------------------------
 
 
@@ -165,7 +143,7 @@ def _event(case: Case, kind: str, /, *, actor: User | None, note: str = "", **da
     return CaseEvent.objects.create(case=case, kind=kind, actor=actor, note=note, data=data)
 
 
-def _alert_new_report(case: Case, report: Report, *, raised_level: bool) -> None:
+def _alert_new_report(case: Case, report: Report) -> None:
     """Station always; level ≥ 3 also the centre and the college's leadership contact, by e-mail too."""
     url = _case_url(case)
     high = case.level >= Level.HIGH
@@ -256,21 +234,19 @@ def report_submit(
         idempotency_key=idempotency_key,
         created_at=received_at or now,
     )
-    raised = False
     if case_created:
         _event(case, CaseEvent.Kind.CREATED, actor=None, level=level, report=report.pk)
     else:
         _event(case, CaseEvent.Kind.REPORT, actor=None, report=report.pk)
         if level > case.level:
             _raise_level(case, level, actor=None, reason_code="new_report")
-            raised = True
     audit_log(
         actor=None if anonymous else reporter,
         action="crisis_report.submitted",
         obj=report,
         changes={"case": case.pk, "level": level, "anonymous": anonymous},
     )
-    _alert_new_report(case, report, raised_level=raised)
+    _alert_new_report(case, report)
     return report, True
 
 
@@ -317,7 +293,7 @@ def report_raise_from_screening(
     audit_log(
         actor=None, action="crisis_report.raised_by_screening", obj=report, changes={"case": case.pk, "level": level}
     )
-    _alert_new_report(case, report, raised_level=not case_created)
+    _alert_new_report(case, report)
     return report
 
 
@@ -387,7 +363,7 @@ def _staff_referral(
     kind = CaseEvent.Kind.CREATED if case_created else CaseEvent.Kind.REPORT
     _event(case, kind, actor=None, level=case.level, report=report.pk, source=source)
     audit_log(actor=actor, action=audit_action, obj=report, changes={"case": case.pk})
-    _alert_new_report(case, report, raised_level=False)
+    _alert_new_report(case, report)
     return report
 
 
@@ -447,10 +423,6 @@ def _raise_level(case: Case, level: int, *, actor: User | None, reason_code: str
 # --- Triage ---------------------------------------------------------------------------------------------
 
 
-def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().get(pk=case.pk)
-
-
 def _reports_seen(case: Case, *, now: datetime | None = None) -> int:
     """A counsellor has read or acted on the case: every report on it not yet seen reads "seen"."""
     return Report.objects.filter(case=case, seen_at__isnull=True).update(seen_at=now or timezone.now())
@@ -479,7 +451,7 @@ def case_set_level(
     valid = set(Level.values)
     if level not in valid or any(v is not None and v not in valid for v in (self_harm_level, others_harm_level)):
         raise DomainError(_("Levels go from 1 to 4."))
-    case = _locked(case)
+    case = locked(case)
     if not case.is_open:
         raise DomainError(_("Reopen the case before changing its level."))
     case.self_harm_level = self_harm_level
@@ -512,7 +484,7 @@ def owner_candidates(case: Case) -> list[User]:
 
 @transaction.atomic
 def case_assign_owner(*, actor: User, case: Case, owner: User) -> Case:
-    case = _locked(case)
+    case = locked(case)
     if owner.pk not in {u.pk for u in owner_candidates(case)}:
         raise DomainError(_("The owner must be a counsellor of the student's college station or of the centre."))
     if case.owner_id == owner.pk:
@@ -539,7 +511,7 @@ def case_set_touchpoint(*, actor: User, case: Case, on: date, note: str = "") ->
         raise DomainError(_("The next touchpoint cannot be in the past."))
     if on > timezone.localdate() + timedelta(days=366):
         raise DomainError(_("Choose a touchpoint within a year."))
-    case = _locked(case)
+    case = locked(case)
     if not case.is_open:
         raise DomainError(_("The case is closed."))
     case.next_touchpoint = on
@@ -550,42 +522,36 @@ def case_set_touchpoint(*, actor: User, case: Case, on: date, note: str = "") ->
 
 @transaction.atomic
 def case_transition(*, actor: User, case: Case, to_status: str, reason: str = "", note: str = "") -> Case:
-    """Move the case along Case.TRANSITIONS. Closing needs a reason; reopening goes back to acknowledged."""
+    """Move the case along Case.flow (who may: counseling.access.crisis.may_transition). Closing needs a reason;
+    reopening goes back to acknowledged. The timeline entry ("acknowledged" or "status changed", with the close
+    reason) and the audit event are written by the move."""
     if to_status not in Case.Status.values:
         raise DomainError(_("Choose a status from the list."))
-    case = _locked(case)
-    if to_status not in Case.TRANSITIONS.get(case.status, set()):
-        raise DomainError(
-            _("A case that is %(status)s cannot become %(to)s.")
-            % {"status": case.get_status_display(), "to": Case.Status(to_status).label}
-        )
-    if not counseling_access.may_transition(actor, case, to_status):
-        raise DomainError(_("Your role may not make this change; a centre counsellor can."))
     now = timezone.now()
-    old = case.status
-    fields = ["status"]
-    case.status = to_status
-    if to_status == Case.Status.CLOSED:
-        if reason not in Case.CloseReason.values:
-            raise DomainError(_("Choose why the case is closed."))
-        case.closed_at, case.close_reason = now, reason
-        fields += ["closed_at", "close_reason"]
-    elif old == Case.Status.CLOSED:  # reopen
-        case.closed_at, case.close_reason = None, ""
-        fields += ["closed_at", "close_reason"]
-        if Case.objects.filter(student_id=case.student_id, status__in=Case.OPEN_STATUSES).exclude(pk=case.pk).exists():
-            raise DomainError(_("This student has another open case; add to that one instead."))
-    if to_status == Case.Status.ACKNOWLEDGED and case.acknowledged_at is None:
-        case.acknowledged_at = now
-        fields.append("acknowledged_at")
-    case.save(update_fields=fields)
+
+    def close_or_reopen(case: Case) -> list[str]:
+        fields: list[str] = []
+        if to_status == Case.Status.CLOSED:
+            if reason not in Case.CloseReason.values:
+                raise DomainError(_("Choose why the case is closed."))
+            case.closed_at, case.close_reason = now, reason
+            fields += ["closed_at", "close_reason"]
+        elif case.status == Case.Status.CLOSED:  # reopen
+            case.closed_at, case.close_reason = None, ""
+            fields += ["closed_at", "close_reason"]
+            others = Case.objects.filter(student_id=case.student_id, status__in=Case.OPEN_STATUSES).exclude(pk=case.pk)
+            if others.exists():
+                raise DomainError(_("This student has another open case; add to that one instead."))
+        if to_status == Case.Status.ACKNOWLEDGED and case.acknowledged_at is None:
+            case.acknowledged_at = now
+            fields.append("acknowledged_at")
+        return fields
+
+    case = move(case, to_status, actor=actor, note=note, data={"reason": reason}, on_move=close_or_reopen)
     _reports_seen(case, now=now)
     if to_status == Case.Status.CLOSED:
         # Each report that joined before the close ends its own loop; a report after a reopen starts anew.
         Report.objects.filter(case=case, closed_at__isnull=True).update(closed_at=now, close_reason=reason)
-    kind = CaseEvent.Kind.ACKNOWLEDGED if old == Case.Status.NEW else CaseEvent.Kind.STATUS
-    _event(case, kind, actor=actor, note=note, **{"from": old, "to": to_status, "reason": reason})
-    audit_log(actor=actor, action="case.status_changed", obj=case, changes={"from": old, "to": to_status})
     return case
 
 
@@ -608,7 +574,7 @@ def case_assign_assessors(*, actor: User, case: Case, assessors: list[User]) -> 
     allowed = {u.pk for u in role_holders(Role.ASSESSOR)} | {u.pk for u in centre_counsellors()}
     if not assessors or any(a.pk not in allowed for a in assessors):
         raise DomainError(_("Choose members of the crisis assessment group."))
-    case = _locked(case)
+    case = locked(case)
     if not case.is_open:
         raise DomainError(_("The case is closed."))
     case.assessors.set(assessors)
@@ -628,7 +594,7 @@ def case_assign_assessors(*, actor: User, case: Case, assessors: list[User]) -> 
 @transaction.atomic
 def case_match_student(*, actor: User, case: Case, student: Student) -> Case:
     """The centre links an unmatched report to the student it is about, moving it to their station."""
-    case = _locked(case)
+    case = locked(case)
     if case.student_id is not None:
         raise DomainError(_("This case is already linked to a student."))
     if Case.objects.filter(student=student, status__in=Case.OPEN_STATUSES).exists():
@@ -650,7 +616,7 @@ def reporter_question_ask(*, actor: User, report: Report, question: str) -> Repo
         raise DomainError(_("The question is empty."))
     if len(question) > 2000:
         raise DomainError(_("A question is limited to 2,000 characters."))
-    if not _locked(report.case).is_open:
+    if not locked(report.case).is_open:
         raise DomainError(_("The case is closed."))
     asked = ReporterQuestion.objects.create(report=report, asked_by=actor, question=question)
     _reports_seen(report.case)
@@ -705,7 +671,7 @@ def assessment_record(
     for text in (risk_factors, protective_factors, conclusion_note):
         if len(text) > NARRATIVE_MAX:
             raise DomainError(_("Each field is limited to %(max)s characters.") % {"max": NARRATIVE_MAX})
-    case = _locked(case)
+    case = locked(case)
     if not case.is_open:
         raise DomainError(_("The case is closed."))
     assessment = Assessment.objects.create(
@@ -742,7 +708,7 @@ def action_add(
         raise DomainError(_("Name the hospital for a hospital referral."))
     if owner.pk not in {u.pk for u in owner_candidates(case)} | {u.pk for u in case.assessors.all()}:
         raise DomainError(_("The owner must be a counsellor on this case."))
-    case = _locked(case)
+    case = locked(case)
     if not case.is_open:
         raise DomainError(_("The case is closed."))
     action = InterventionAction.objects.create(
@@ -828,10 +794,6 @@ def care_level_override_clear(*, actor: User, student: Student) -> bool:
 
 
 # --- Monthly zero report -----------------------------------------------------------------------------------
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
 
 
 @transaction.atomic

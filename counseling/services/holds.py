@@ -39,13 +39,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from counseling.models import HeldReport, Report, ReportHold
-from counseling.services.crisis import (
-    centre_counsellors,
-    receipt_code_for,
-    receipt_hash,
-    report_fields_check,
-    report_submit,
-)
+from counseling.receipts import receipt_code_for, receipt_hash
+from counseling.services.crisis import centre_counsellors, report_fields_check, report_submit
 from portal import config
 from portal.audit import audit_log
 from portal.models import Student, User

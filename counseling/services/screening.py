@@ -14,8 +14,6 @@ from datetime import date
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +21,7 @@ from django.utils.translation import override
 
 from counseling import instruments
 from counseling.models import Booking, Instrument, Invitation, Level, ScreeningCampaign, ScreeningResult, Slot
+from counseling.selectors.screening import campaign_students_with_progress
 from counseling.services.crisis import report_raise_from_screening
 from portal import config
 from portal.audit import audit_log
@@ -32,12 +31,9 @@ from portal.services import DomainError, lock_idempotency_key, notify
 __all__ = [
     "campaign_create",
     "campaign_remind_non_completers",
-    "campaign_students",
-    "campaign_students_with_progress",
     "invitation_accept",
     "invitation_create",
     "invitation_decline",
-    "positive_results_q",
     "screening_submit",
 ]
 
@@ -49,38 +45,6 @@ config.declare(
 
 _REPORT_NAMESPACE = uuid.UUID("0b6f3d52-8f4e-4f1e-9d7a-7c1b2f0c5e61")
 _RESUBMIT_NAMESPACE = uuid.UUID("5d0c9a8e-3b1f-4c7e-a2d4-9e6f1b3c7a20")  # a changed resubmission
-
-
-# --- Queries shared with the selectors (kept here so that services never import selectors) ------------
-
-
-def positive_results_q() -> Q:
-    """A positive screen: a total of 10 or more, or PHQ-9 item 9 above 0 (a jsonb array index)."""
-    return Q(total__gte=instruments.POSITIVE_TOTAL) | Q(
-        instrument=Instrument.PHQ9, **{f"answers__{instruments.PHQ9_ITEM9_INDEX}__gt": 0}
-    )
-
-
-def campaign_students(campaign: ScreeningCampaign) -> QuerySet[Student]:
-    """The students a campaign is for: enrolled students of its enrolment year."""
-    return Student.objects.filter(enrolment_year=campaign.enrolment_year, status=Student.Status.ENROLLED)
-
-
-def campaign_students_with_progress(campaign: ScreeningCampaign) -> QuerySet[Student]:
-    """The campaign's students annotated with `instruments_done`: how many of its instruments each has
-    completed in the campaign. Completed means instruments_done == len(campaign.instruments)."""
-    done = (
-        ScreeningResult.objects.filter(
-            campaign=campaign, student=OuterRef("pk"), instrument__in=list(campaign.instruments)
-        )
-        .order_by()
-        .values("student")
-        .annotate(n=Count("instrument", distinct=True))
-        .values("n")
-    )
-    return campaign_students(campaign).annotate(
-        instruments_done=Coalesce(Subquery(done, output_field=IntegerField()), Value(0))
-    )
 
 
 # --- Submitting a screening ------------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 this student" without saying why.
 
 The reason is encrypted at rest and never leaves counselling: audit entries carry no reason, and
-homevisits reads only the set of recommended student ids. One active recommendation per student (a partial
-unique index); recommending again replaces the reason, withdrawing keeps the row as history. Concurrent
-writes for one student queue on the student row lock, so they never race the unique index.
+homevisits reads only the set of recommended student ids (`students_recommended_for_visit`, the one function
+here another app calls). One active recommendation per student (a partial unique index); recommending again
+replaces the reason, withdrawing keeps the row as history. Concurrent writes for one student queue on the
+student row lock, so they never race the unique index.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,7 +24,21 @@ from portal.models import Student, User
 from portal.services import DomainError
 from portal.validators import validate_no_control_chars
 
-__all__ = ["visit_recommendation_set", "visit_recommendation_withdraw"]
+__all__ = ["students_recommended_for_visit", "visit_recommendation_set", "visit_recommendation_withdraw"]
+
+
+def students_recommended_for_visit(student_ids: Iterable[int]) -> set[int]:
+    """Of these students, those the counselling centre currently recommends for a home visit (one query).
+
+    For homevisits' priority reasons: ids only, never who recommended, when or why."""
+    ids = list(student_ids)
+    if not ids:
+        return set()
+    return set(
+        VisitRecommendation.objects.filter(student_id__in=ids, cleared_at__isnull=True).values_list(
+            "student_id", flat=True
+        )
+    )
 
 
 def _lock_student(actor: User, student: Student) -> Student:

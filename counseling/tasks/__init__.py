@@ -1,4 +1,7 @@
-"""Celery tasks of counselling (autodiscovered through this package)."""
+"""Celery tasks of counselling, one module per area (autodiscovered through this package, which imports them all).
+
+Task names are explicit, "counseling.<area>.<action>" (see portal/celery.py).
+"""
 
 from counseling.tasks.activities import *  # noqa: F403
 from counseling.tasks.appointments import *  # noqa: F403

@@ -9,7 +9,10 @@ __all__ = ["remind_upcoming_events"]
 
 
 @shared_task(
-    name="counseling.tasks.remind_upcoming_events", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3
+    name="counseling.activities.remind_upcoming_events",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
 )
 def remind_upcoming_events() -> int:
     return services.events_remind_upcoming()

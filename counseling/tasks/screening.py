@@ -8,9 +8,8 @@ from counseling.services import screening as services
 __all__ = ["remind_screening_non_completers"]
 
 
-# An explicit name, so the beat entry does not depend on the module the task lives in.
 @shared_task(
-    name="counseling.tasks.remind_screening_non_completers",
+    name="counseling.screening.remind_non_completers",
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=3,

@@ -22,7 +22,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from aid.services import support as aid_support
+from aid.services import fiveaid as aid_fiveaid
 from counseling import services
 from counseling.models import Case, HeldReport, Report, ReportHold, Sign
 from counseling.tests.factories import submit_report
@@ -177,7 +177,7 @@ def test_an_aid_referral_of_a_student_already_in_counselling_reads_referred(worl
     assert services.referral_status(report.pk) == "referred"
     services.case_add_note(actor=world["station"], case=case, note="已约谈")
     assert services.referral_status(report.pk) == "engaged"
-    assert aid_support.referral_status is services.referral_status  # the aid side reads the same function
+    assert aid_fiveaid.referral_status is services.referral_status  # the aid side reads the same function
 
 
 # --- 3. The anonymous flood -----------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from counseling import selectors, services
+from counseling import selectors
+from counseling.academic_year import academic_year_of
 from counseling.models import Event, EventSignup
 from portal.models import Setting, Student
 from portal.tests.factories import ClassGroupFactory, StudentFactory
@@ -60,7 +61,7 @@ def school(world):
 
 def test_coverage_by_college_and_class(world, school):
     with time_machine.travel(TODAY):
-        year = services.academic_year_of(timezone.localdate())
+        year = academic_year_of(timezone.localdate())
         assert year == 2024
         rows = {r.name: (r.students, r.covered) for r in selectors.coverage_by_college(world["counselor"], year=year)}
         assert rows == {"计算机学院": (6, 2), "机电工程学院": (1, 1)}
@@ -76,7 +77,7 @@ def test_coverage_by_college_and_class(world, school):
 def test_the_academic_year_start_month_is_a_setting(world, school):
     Setting.objects.create(key="counseling.academic_year_start_month", value=3)
     with time_machine.travel(TODAY):
-        assert services.academic_year_of(timezone.localdate()) == 2025
+        assert academic_year_of(timezone.localdate()) == 2025
         rows = {r.name: r.covered for r in selectors.coverage_by_college(world["counselor"], year=2025)}
     assert rows == {"计算机学院": 1, "机电工程学院": 0}  # only the 1 March event is in 2025–2026
 

@@ -3,7 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from counseling import selectors, services
+from counseling import selectors
+from counseling.academic_year import academic_year_of
 from counseling.models import ArticleRead, Event, EventSignup, JournalIssue
 from portal import demo
 from portal.models import User
@@ -26,7 +27,7 @@ def test_the_demo_has_events_coverage_and_journal_and_a_second_run_creates_nothi
     assert not workshop.signups.filter(student=student).exists()
 
     counselor = User.objects.get(username="counselor")
-    rows = selectors.coverage_by_college(counselor, year=services.academic_year_of(timezone.localdate()))
+    rows = selectors.coverage_by_college(counselor, year=academic_year_of(timezone.localdate()))
     assert len(rows) == 3 and all(r.covered > 0 for r in rows)
     assert JournalIssue.objects.filter(published_at__isnull=False).count() == 2
     assert ArticleRead.objects.exists()

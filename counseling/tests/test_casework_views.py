@@ -176,6 +176,7 @@ def test_the_queue_never_shows_the_narrative_and_sorts_by_level_then_age(world, 
     assert " left" in body
 
 
+@pytest.mark.any_day
 def test_the_queue_shows_overdue_acknowledgements_and_touchpoints(world, client_for, en):
     case = submit_report(reporter=world["liaison"], student=world.student_a).case
     Case.objects.filter(pk=case.pk).update(ack_due_at=timezone.now() - timedelta(hours=3))

@@ -4,9 +4,10 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from counseling import selectors, services
+from counseling import selectors
 from counseling.models import Case, Report, ZeroReport
 from portal import access, demo
+from portal.kernel.dates import month_start
 from portal.models import User
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,7 @@ def test_the_assessor_has_cases_assigned(seeded):
 
 
 def test_zero_reports_this_month_for_some_classes_but_not_the_committee_logins(seeded):
-    month = services.month_start(timezone.localdate())
+    month = month_start(timezone.localdate())
     filed = set(ZeroReport.objects.filter(month=month).values_list("class_group__name", flat=True))
     assert len(filed) == 6 and "软件2401班" not in filed
     assert ZeroReport.objects.filter(month=month, nothing_to_report=False).count() == 2

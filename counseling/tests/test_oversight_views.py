@@ -12,6 +12,7 @@ from django.utils import timezone
 from counseling import services
 from counseling.models import Case, ZeroReport
 from counseling.tests.factories import open_case, submit_report
+from portal.kernel.dates import month_start
 from portal.models import AuditEvent, ClassGroup, Role
 from portal.tests.factories import ClassGroupFactory, StudentFactory, grant
 
@@ -46,7 +47,7 @@ def en(client):
 
 
 def this_month() -> date:
-    return services.month_start(timezone.localdate())
+    return month_start(timezone.localdate())
 
 
 def messages_of(response) -> list[str]:
@@ -115,6 +116,7 @@ def test_the_station_sees_its_college_and_the_centre_the_whole_school(world, cli
     assert _cases_table(station_b) == {("机电工程学院", (0, 0, 1, 0))}
 
 
+@pytest.mark.any_day
 def test_overdue_cards_count_and_link_to_the_filtered_queue(world, client_for, en):
     late = open_case(student=world.student_a, in_danger=True)
     Case.objects.filter(pk=late.pk).update(ack_due_at=timezone.now() - timedelta(minutes=5))
@@ -129,6 +131,7 @@ def test_overdue_cards_count_and_link_to_the_filtered_queue(world, client_for, e
     assert f'href="{reverse("counseling:queue")}?overdue=1"' in response.content.decode()
 
 
+@pytest.mark.any_day
 def test_the_weekly_chart_data_is_embedded_as_json_without_inline_script(world, client_for, en):
     open_case(student=world.student_a)
     old = open_case(student=world.roommate_a)
@@ -146,6 +149,7 @@ def test_the_weekly_chart_data_is_embedded_as_json_without_inline_script(world, 
     assert "js/dashboard.js" in html and "css/counseling.css" in html and "echarts.min.js" in html
 
 
+@pytest.mark.any_day
 def test_zero_report_completion_by_college(world, client_for, en):
     other = ClassGroupFactory(college=world.college_a, name="软件2402班")
     member = StudentFactory(class_group=other).user
@@ -227,6 +231,7 @@ def test_a_concern_is_filed_with_its_note_and_tells_the_station(world, client_fo
     assert Reminder.objects.filter(recipient=world["station"], dedupe_key__startswith="zero:").exists()
 
 
+@pytest.mark.any_day
 def test_the_last_six_months_are_shown(world, client_for, en):
     month = this_month()
     two_back = date(month.year - (month.month <= 2), (month.month - 3) % 12 + 1, 1)

@@ -10,8 +10,11 @@ import pytest
 from django.urls import reverse
 
 from counseling.models import VisitRecommendation
-from counseling.selectors.visit_recommendations import students_recommended_for_visit
-from counseling.services.visit_recommendations import visit_recommendation_set, visit_recommendation_withdraw
+from counseling.services.visit_recommendations import (
+    students_recommended_for_visit,
+    visit_recommendation_set,
+    visit_recommendation_withdraw,
+)
 from portal.models import AuditEvent, Student
 from portal.services import DomainError
 from portal.tests.factories import StudentFactory

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from counseling import selectors, services
+from counseling.academic_year import academic_year_of
 from counseling.access.activities import may_manage_events, may_manage_journal, may_see_coverage, student_of
 from counseling.forms.activities import (
     CheckinCodeForm,
@@ -32,9 +33,9 @@ from counseling.forms.activities import (
 from counseling.models import Event, EventSignup, JournalArticle, JournalImage, JournalIssue
 from portal import access
 from portal.access import colleges_for, has_role, is_admin
+from portal.kernel.spreadsheets import append_row, xlsx_response
 from portal.models import College, Role, Student, User
 from portal.services import DomainError
-from portal.spreadsheets import append_row, xlsx_response
 
 CODE_FAILURE_LIMIT = 10
 CODE_FAILURE_WINDOW = 10 * 60  # seconds
@@ -318,7 +319,7 @@ def _coverage_year(request: HttpRequest) -> int:
     form = CoverageYearForm(request.GET or None)
     if form.is_valid() and form.cleaned_data["year"]:
         return form.cleaned_data["year"]
-    return services.academic_year_of(timezone.localdate())
+    return academic_year_of(timezone.localdate())
 
 
 def _require_coverage(user: User) -> None:

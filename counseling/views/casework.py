@@ -50,6 +50,7 @@ from counseling.forms.visits import WITHDRAW, VisitRecommendationForm
 from counseling.models import Assessment, Case, CaseEvent, InterventionAction, Level, Report
 from portal import access
 from portal.audit import audit_log
+from portal.kernel.workflow import available_moves
 from portal.models import Student, User
 from portal.services import DomainError
 
@@ -174,13 +175,8 @@ def _case_qs() -> QuerySet[Case]:
 
 
 def _status_choices(user: User, case: Case) -> list[tuple[str, str]]:
-    """Only the moves the map allows from here that this user's role may make."""
-    targets = Case.TRANSITIONS.get(case.status, set())
-    return [
-        (value, label)
-        for value, label in Case.Status.choices
-        if value in targets and counseling_access.may_transition(user, case, value)
-    ]
+    """Only the moves Case.flow allows from here that this user's role may make."""
+    return list(available_moves(case, user))
 
 
 def _action_owner_candidates(case: Case) -> list[User]:

@@ -22,6 +22,7 @@ from counseling import access as counseling_access
 from counseling import selectors, services
 from counseling.forms.oversight import MonthForm, ZeroReportForm
 from counseling.models import Level
+from portal.kernel.dates import month_start, shift_month
 from portal.services import DomainError
 
 
@@ -104,7 +105,7 @@ def zero_report(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "history": history,
-            "month": services.month_start(timezone.localdate()),
+            "month": month_start(timezone.localdate()),
             "all_filed": not open_classes,
         },
     )
@@ -114,7 +115,7 @@ def zero_report(request: HttpRequest) -> HttpResponse:
 @require_GET
 def zero_reports(request: HttpRequest) -> HttpResponse:
     _require_oversight(request)
-    this_month = services.month_start(timezone.localdate())
+    this_month = month_start(timezone.localdate())
     form = MonthForm(request.GET or None)
     month = this_month
     if form.is_bound:
@@ -148,8 +149,8 @@ def zero_reports(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "month": month,
             "month_param": f"{month:%Y-%m}",
-            "previous_month": f"{selectors.shift_month(month, -1):%Y-%m}",
-            "next_month": f"{selectors.shift_month(month, 1):%Y-%m}" if month < this_month else None,
+            "previous_month": f"{shift_month(month, -1):%Y-%m}",
+            "next_month": f"{shift_month(month, 1):%Y-%m}" if month < this_month else None,
             "note_report": note_report,
         },
     )

@@ -122,7 +122,7 @@ class ExpenseForm(forms.Form):
         self.helper.form_enctype = "multipart/form-data"
 
     def clean_receipt(self):
-        from portal.uploads import check_document
+        from portal.kernel.files import check_document
 
         upload = self.cleaned_data.get("receipt")
         if upload:

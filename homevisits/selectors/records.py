@@ -23,7 +23,7 @@ __all__ = [
 
 
 def trip_student_for(user: User, pk: int) -> TripStudent:
-    """A planned student of a trip the user may see, or 404 (the trip engineer's visibility rule)."""
+    """A planned student of a trip the user may see, or 404 (TripStudent's visibility rule, homevisits/access.py)."""
     try:
         return (
             access.visible(user, TripStudent)

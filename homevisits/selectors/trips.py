@@ -1,11 +1,9 @@
-"""Reads of trips, scoped through portal.access: lists, candidates with priority reasons, itinerary,
-trip report, the office's year summary, guardian contact logs.
+"""Reads of trips, scoped through portal.access: lists, the students on a trip's route, itinerary, trip
+report, the office's year summary, guardian contact logs.
 
-Priority reasons are codes computed set-based from aid and counselling (a fixed number of queries for any
-candidate list) and shown as labels only: the tier "especially difficult", never a case level or an income.
-From counselling only one thing crosses: that the centre recommends a visit (counseling's
-students_recommended_for_visit, ids only). Whether a student is on the care list, or has a case, never
-reaches home-visit or aid staff (issue 13, finding 2).
+Priority reasons are codes (PRIORITY_REASONS) shown as labels only. They come from aid and counselling, which
+this app reaches only through their services, so the candidate list with its reasons is built in
+homevisits.services.candidates (selectors import no services).
 """
 
 from __future__ import annotations
@@ -23,19 +21,19 @@ from django.utils.translation import gettext_lazy as _
 from homevisits import access as hv_access
 from homevisits.models import Expense, FollowUp, GuardianContact, Trip, TripStop, TripStudent, VisitRecord
 from portal import access
+from portal.kernel.spreadsheets import append_row, workbook_bytes
 from portal.models import Guardian, Student, User
-from portal.spreadsheets import append_row, workbook_bytes
 
 __all__ = [
     "PRIORITY_REASONS",
     "Candidate",
-    "candidates_for",
     "conflicts_for",
     "guardian_contacts_for",
     "guardian_students",
     "itinerary_days",
-    "priority_reasons_for",
+    "planned_student_ids",
     "reason_labels",
+    "route_students",
     "trip_report_data",
     "trips_for",
     "year_summary",
@@ -61,38 +59,6 @@ def trips_for(user: User, *, year: int | None = None, status: str = "") -> Query
     return qs.annotate(
         n_stops=Count("stops", distinct=True), n_students=Count("planned_students", distinct=True)
     ).order_by("-starts_on", "pk")
-
-
-def _first_year() -> int:
-    from aid.models import AcademicYear
-
-    current = AcademicYear.objects.filter(is_current=True).values_list("starts_on", flat=True).first()
-    return current.year if current else timezone.localdate().year
-
-
-def priority_reasons_for(student_ids: list[int], *, first_year: int | None) -> dict[int, list[str]]:
-    """Reason codes per student, for any number of students in five queries."""
-    from aid.selectors.identification import students_with_sudden_change, students_with_tier
-    from aid.selectors.support import students_with_active_fiveaid
-    from counseling.selectors.visit_recommendations import students_recommended_for_visit
-
-    ids = list(student_ids)
-    if not ids:
-        return {}
-    year = first_year if first_year is not None else _first_year()
-    minority = set(
-        Student.objects.filter(pk__in=ids, enrolment_year=year)
-        .exclude(ethnicity__in=("", "汉族"))
-        .values_list("pk", flat=True)
-    )
-    sets = {
-        "special_tier": students_with_tier(ids),
-        "fiveaid": students_with_active_fiveaid(ids),
-        "counselling_recommended": students_recommended_for_visit(ids),
-        "sudden_change": students_with_sudden_change(ids),
-        "minority_first_year": minority,
-    }
-    return {sid: [code for code, members in sets.items() if sid in members] for sid in ids}
 
 
 @dataclass
@@ -138,21 +104,15 @@ def conflicts_for(trip: Trip, student_ids: list[int]) -> dict[int, list[str]]:
     return dict(out)  # a plain dict: a template's `.items` on a defaultdict would make an "items" key
 
 
-def candidates_for(
-    trip: Trip,
-    *,
-    college_id: int | None = None,
-    enrolment_year: int | None = None,
-    ethnicity: str = "",
-    priority_only: bool = False,
-) -> list[Candidate]:
+def route_students(
+    trip: Trip, *, college_id: int | None = None, enrolment_year: int | None = None, ethnicity: str = ""
+) -> list[Student]:
     """Enrolled students whose hometown lies on the trip's route (a stop matches by province and, when the
-    stop names them, prefecture and county), with priority reasons and conflicts; prioritised first.
+    stop names them, prefecture and county), at most CANDIDATE_LIMIT, in route order.
 
     The caller checked access.may_see_candidates: the route is the one the office approved (stops cannot
     change after approval), or the office's own preview of a planning trip. Filters only narrow it."""
-    stops = list(trip.stops.all())
-    q = _stop_q(stops)
+    q = _stop_q(list(trip.stops.all()))
     if q is None:
         return []
     qs = Student.objects.filter(q, status=Student.Status.ENROLLED).select_related("college", "class_group")
@@ -162,18 +122,11 @@ def candidates_for(
         qs = qs.filter(enrolment_year=enrolment_year)
     if ethnicity:
         qs = qs.filter(ethnicity=ethnicity)
-    students = list(qs.order_by("hometown_prefecture", "hometown_county", "student_no")[:CANDIDATE_LIMIT])
-    ids = [s.pk for s in students]
-    reasons = priority_reasons_for(ids, first_year=None)
-    conflicts = conflicts_for(trip, ids)
-    planned = set(TripStudent.objects.filter(trip=trip).values_list("student_id", flat=True))
-    rows = [
-        Candidate(s, reasons.get(s.pk, []), conflicts.get(s.pk, []), on_this_trip=s.pk in planned) for s in students
-    ]
-    if priority_only:
-        rows = [r for r in rows if r.reasons]
-    rows.sort(key=lambda r: -len(r.reasons))
-    return rows
+    return list(qs.order_by("hometown_prefecture", "hometown_county", "student_no")[:CANDIDATE_LIMIT])
+
+
+def planned_student_ids(trip: Trip) -> set[int]:
+    return set(TripStudent.objects.filter(trip=trip).values_list("student_id", flat=True))
 
 
 def trip_stops(trip: Trip) -> list[TripStop]:
@@ -370,13 +323,12 @@ def candidates_match(trip: Trip, student: Student) -> bool:
 
 # --- XLSX ------------------------------------------------------------------------------------------------------
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-__all__ += ["XLSX_MIME", "candidates_match", "trip_report_xlsx"]
+__all__ += ["candidates_match", "trip_report_xlsx"]
 
 
 def trip_report_xlsx(data: TripReport) -> bytes:
     """The trip report as a workbook: summary, visits, follow-ups, expenses (no narrative fields). Every
-    cell goes through portal.spreadsheets, so a name or a note never runs as a formula."""
+    cell goes through portal.kernel.spreadsheets, so a name or a note never runs as a formula."""
     from django.utils.translation import gettext as gt
     from openpyxl import Workbook
 

@@ -32,8 +32,9 @@ from django.utils.translation import gettext_lazy, override
 
 from homevisits.access import RECORDING_STATUSES
 from homevisits.models import FollowUp, Trip, TripStudent, VisitDraft, VisitPhoto, VisitRecord
-from portal import config, uploads
+from portal import config
 from portal.audit import audit_log
+from portal.kernel import files
 from portal.models import User
 from portal.services import DomainError, lock_idempotency_key, notify
 
@@ -73,7 +74,7 @@ NEED_CODES = {code for code, _label in NEEDS}
 NARRATIVE_MAX = 5000
 SHORT_MAX = 300
 DRAFT_MAX_BYTES = 200_000
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_BYTES = files.PHOTO.max_bytes
 PHOTOS_PER_RECORD = 30
 NOTE_MAX = 2000
 
@@ -278,7 +279,7 @@ def visit_photo_add(*, actor: User, record: VisitRecord, upload: UploadedFile, c
     if record.photos.count() >= PHOTOS_PER_RECORD:
         raise DomainError(_("A visit record can have at most %(n)s photos.") % {"n": PHOTOS_PER_RECORD})
     try:  # JPEG or PNG by content, re-encoded: EXIF, GPS and anything after the image data are dropped
-        checked = uploads.check_image(upload, rules=uploads.PHOTO)
+        checked = files.check_image(upload, rules=files.PHOTO)
     except ValidationError as exc:
         raise DomainError(exc.messages[0]) from exc
     data, ext = checked.data, checked.extension

@@ -27,11 +27,13 @@ from django.utils.translation import override
 
 from homevisits.access import guardian_contact_side, is_office, may_create_trip
 from homevisits.models import Expense, GuardianContact, Trip, TripStop, TripStudent, VisitRecord
-from homevisits.selectors.trips import candidates_match, priority_reasons_for
+from homevisits.selectors.trips import candidates_match
+from homevisits.services.candidates import priority_reasons_for
 from portal.audit import audit_log
+from portal.kernel.files import check_document, private_name
+from portal.kernel.workflow import locked, move
 from portal.models import Student, User
 from portal.services import DomainError, notify
-from portal.uploads import check_document, private_name
 
 __all__ = [
     "BRIEFING_MAX",
@@ -86,10 +88,6 @@ def _check_details(details: TripDetails) -> None:
         raise DomainError(_("The briefing is too long."))
 
 
-def _locked(trip: Trip) -> Trip:
-    return Trip.objects.select_for_update().get(pk=trip.pk)
-
-
 @transaction.atomic
 def trip_create(*, actor: User, details: TripDetails) -> Trip:
     """A new trip in planning. The actor must hold a creator role (access.may_create_trip: the setting
@@ -116,7 +114,7 @@ def trip_create(*, actor: User, details: TripDetails) -> Trip:
 @transaction.atomic
 def trip_update(*, actor: User, trip: Trip, details: TripDetails) -> Trip:
     """Change a trip's details. Only while planning or approved; stops must stay within the new dates."""
-    trip = _locked(trip)
+    trip = locked(trip)
     if trip.status not in PLANNING_STATUSES:
         raise DomainError(
             _("The trip can no longer be changed: it is %(status)s.") % {"status": trip.get_status_display()}
@@ -138,25 +136,7 @@ def trip_update(*, actor: User, trip: Trip, details: TripDetails) -> Trip:
     return trip
 
 
-# --- Status transitions: one service each -----------------------------------------------------------------
-
-
-def _move(trip: Trip, to_status: str, *, actor: User, extra: dict[str, object] | None = None) -> Trip:
-    trip = _locked(trip)
-    if to_status not in Trip.TRANSITIONS.get(trip.status, set()):
-        raise DomainError(
-            _("A trip that is %(status)s cannot be moved to %(to)s.")
-            % {"status": trip.get_status_display(), "to": Trip.Status(to_status).label}
-        )
-    old = trip.status
-    trip.status = to_status
-    fields = ["status"]
-    for name, value in (extra or {}).items():
-        setattr(trip, name, value)
-        fields.append(name)
-    trip.save(update_fields=fields)
-    audit_log(actor=actor, action="homevisits.trip_transition", obj=trip, changes={"from": old, "to": to_status})
-    return trip
+# --- Status transitions: one service each (Trip.flow: the map, who may, the audit event) ---------------------
 
 
 @transaction.atomic
@@ -164,25 +144,25 @@ def trip_approve(*, actor: User, trip: Trip) -> Trip:
     """planning → approved (the office). The trip needs at least one stop."""
     if not trip.stops.exists():
         raise DomainError(_("Add at least one stop before the trip is approved."))
-    return _move(trip, Trip.Status.APPROVED, actor=actor, extra={"approved_by": actor, "approved_at": timezone.now()})
+    return move(trip, Trip.Status.APPROVED, actor=actor, values={"approved_by": actor, "approved_at": timezone.now()})
 
 
 @transaction.atomic
 def trip_return_to_planning(*, actor: User, trip: Trip) -> Trip:
     """approved → planning (the office), e.g. to change the route; the approval is cleared."""
-    return _move(trip, Trip.Status.PLANNING, actor=actor, extra={"approved_by": None, "approved_at": None})
+    return move(trip, Trip.Status.PLANNING, actor=actor, values={"approved_by": None, "approved_at": None})
 
 
 @transaction.atomic
 def trip_depart(*, actor: User, trip: Trip) -> Trip:
     """approved → travelling (leader or office)."""
-    return _move(trip, Trip.Status.TRAVELLING, actor=actor)
+    return move(trip, Trip.Status.TRAVELLING, actor=actor)
 
 
 @transaction.atomic
 def trip_return(*, actor: User, trip: Trip) -> Trip:
     """travelling → reporting (leader or office), once the team is back."""
-    return _move(trip, Trip.Status.REPORTING, actor=actor)
+    return move(trip, Trip.Status.REPORTING, actor=actor)
 
 
 @transaction.atomic
@@ -190,13 +170,13 @@ def trip_close(*, actor: User, trip: Trip) -> Trip:
     """reporting → closed (the office). The trip report must have been submitted."""
     if not Trip.objects.filter(pk=trip.pk, report_submitted_at__isnull=False).exists():
         raise DomainError(_("The trip report has not been submitted yet."))
-    return _move(trip, Trip.Status.CLOSED, actor=actor)
+    return move(trip, Trip.Status.CLOSED, actor=actor)
 
 
 @transaction.atomic
 def trip_report_save(*, actor: User, trip: Trip, report: str) -> Trip:
     """The leader's written report; saving it submits it. Only while travelling or reporting."""
-    trip = _locked(trip)
+    trip = locked(trip)
     if trip.status not in (Trip.Status.TRAVELLING, Trip.Status.REPORTING):
         raise DomainError(_("The report is written after the trip has started and before it is closed."))
     if not report.strip():
@@ -233,7 +213,7 @@ def stop_add(
     *, actor: User, trip: Trip, province: str, prefecture: str = "", county: str = "", planned_on: date
 ) -> TripStop:
     """Append a stop to the route. Its date must fall within the trip's dates."""
-    trip = _locked(trip)
+    trip = locked(trip)
     _require_route_editable(trip)
     if not province.strip():
         raise DomainError(_("Give the stop's province."))
@@ -255,7 +235,7 @@ def stop_add(
 @transaction.atomic
 def stop_remove(*, actor: User, stop: TripStop) -> None:
     """Remove a stop that has no students planned at it."""
-    trip = _locked(stop.trip)
+    trip = locked(stop.trip)
     _require_route_editable(trip)
     if stop.students.exists():
         raise DomainError(_("Move or remove the students planned at this stop first."))
@@ -271,7 +251,7 @@ def trip_student_add(*, actor: User, stop: TripStop, student: Student) -> tuple[
     approved route (enrolled, hometown on a stop), whatever id a crafted request sends.
     Returns the planned student and the other trips of the same year the student is already on (a
     conflict the planner is shown; it does not block, since a student may move between trips)."""
-    trip = _locked(stop.trip)
+    trip = locked(stop.trip)
     if trip.status != Trip.Status.APPROVED:
         raise DomainError(_("Students are chosen once the office has approved the trip."))
     if not candidates_match(trip, student):
@@ -289,7 +269,7 @@ def trip_student_add(*, actor: User, stop: TripStop, student: Student) -> tuple[
 
 @transaction.atomic
 def trip_student_remove(*, actor: User, planned: TripStudent) -> None:
-    trip = _locked(planned.trip)
+    trip = locked(planned.trip)
     _require_planning(trip)
     planned.delete()
     audit_log(actor=actor, action="homevisits.student_remove", obj=trip, changes={"student": planned.student_id})
@@ -311,7 +291,7 @@ def expense_add(
 ) -> Expense:
     """Record an expense (Decimal, > 0) with an optional receipt (PDF/JPEG/PNG checked by content, ≤ 5 MB).
     Not on a closed trip."""
-    trip = _locked(trip)
+    trip = locked(trip)
     if trip.status == Trip.Status.CLOSED:
         raise DomainError(_("The trip is closed; expenses can no longer be added."))
     if amount is None or amount <= 0:

@@ -1,4 +1,4 @@
-"""Shared factories of home visits (trips; the records engineer imports these)."""
+"""Shared factories of home visits (trips; the records tests use them too)."""
 
 from __future__ import annotations
 

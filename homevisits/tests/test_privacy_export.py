@@ -23,7 +23,7 @@ from aid.models import (
     Identification,
     Payment,
 )
-from aid.tests.factories import award_for, identification_in, support_year, workstudy_placed, workstudy_post
+from aid.tests.factories import award_for, current_academic_year, identification_in, workstudy_placed, workstudy_post
 from counseling import services as counseling_services
 from counseling.models import Booking, Event, EventSignup, ScreeningResult, SessionNote, Slot
 from counseling.tests.factories import submit_report
@@ -85,16 +85,16 @@ def data(world):
     ident = identification_in(
         student,
         Identification.Status.SUBMITTED,
-        year=support_year(),
+        year=current_academic_year(),
         statement=MINE["statement"],
         household_income=Decimal(MINE["income"]),
     )
     FamilyMember.objects.create(identification=ident, relation="父亲", age=52, occupation=MINE["family_occupation"])
     identification_in(
-        world.roommate_a, Identification.Status.SUBMITTED, year=support_year(), statement=NOT_OTHER_STUDENT
+        world.roommate_a, Identification.Status.SUBMITTED, year=current_academic_year(), statement=NOT_OTHER_STUDENT
     )
     award = award_for(student, amount="3300.00", party="state", code="nx-grant")
-    fund = Fund.objects.create(name="国家助学金", party="state", year=support_year(), budget=Decimal("100000"))
+    fund = Fund.objects.create(name="国家助学金", party="state", year=current_academic_year(), budget=Decimal("100000"))
     Payment.objects.create(
         application=award, student=student, fund=fund, amount=Decimal("1650.00"), due_on=date.today()
     )

@@ -268,6 +268,7 @@ def test_drafts_are_only_the_authors(world, client_for, scene):
     assert nul.status_code == 400
 
 
+@pytest.mark.any_day
 def test_follow_up_add_with_bad_input(world, client_for, scene):
     client = client_for(world["visitor"])
     url = reverse("homevisits:follow_up_add", args=[scene["record"].pk])

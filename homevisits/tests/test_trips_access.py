@@ -167,11 +167,6 @@ def test_trip_list_query_count_is_bounded(world, client_for, django_assert_max_n
         assert client.get(reverse("homevisits:trip_list")).status_code == 200
 
 
-def test_index_links_the_follow_up_task_list_when_it_exists(world, client_for):
-    from django.urls import NoReverseMatch
-
-    try:
-        url = reverse("homevisits:my_follow_ups")
-    except NoReverseMatch:
-        pytest.skip("the records engineer's task list is not there yet")
+def test_index_links_the_follow_up_task_list(world, client_for):
+    url = reverse("homevisits:my_follow_ups")
     assert url.encode() in client_for(world["visitor"]).get(reverse("homevisits:index")).content

@@ -31,7 +31,10 @@ from homevisits.forms.trips import (
 from homevisits.models import Expense, Trip, TripStop, TripStudent
 from homevisits.selectors import trips as selectors
 from homevisits.services import trips as services
+from homevisits.services.candidates import candidates_for
 from portal import access
+from portal.kernel.spreadsheets import xlsx_response
+from portal.kernel.workflow import available_moves
 from portal.models import College, Student
 from portal.services import DomainError
 
@@ -186,11 +189,7 @@ def _render_detail(request: HttpRequest, trip: Trip, *, bound: dict | None = Non
     stops = selectors.trip_stops(trip)
     show_students = hv_access.may_see_planned_students(user, trip)
     student_ids = [p.student_id for s in stops for p in s.students.all()] if show_students else []
-    transitions = [
-        (to, Trip.Status(to).label)
-        for to in sorted(Trip.TRANSITIONS[trip.status])
-        if hv_access.may_move_trip(user, trip, to)
-    ]
+    transitions = available_moves(trip, user)  # (to, label) pairs, in the order of the statuses
     context = {
         "trip": trip,
         "members": selectors.trip_members(trip),
@@ -228,7 +227,7 @@ def trip_transition(request: HttpRequest, pk: int) -> HttpResponse:
     if to not in Trip.Status.values:
         messages.error(request, _("Unknown status."))
         return redirect("homevisits:trip_detail", trip.pk)
-    if not hv_access.may_move_trip(request.user, trip, to):
+    if not Trip.flow.permits(request.user, trip, to):
         raise PermissionDenied
     service = {
         Trip.Status.APPROVED: services.trip_approve,
@@ -290,7 +289,7 @@ def trip_candidates(request: HttpRequest, pk: int) -> HttpResponse:
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     if form.is_bound and form.errors:
         messages.warning(request, _("Some filters were not understood and are ignored."))
-    candidates = selectors.candidates_for(
+    candidates = candidates_for(
         trip,
         college_id=filters.get("college"),
         enrolment_year=filters.get("enrolment_year"),
@@ -444,10 +443,7 @@ def trip_report(request: HttpRequest, pk: int) -> HttpResponse:
 def trip_report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     trip = _trip(request, pk)
     data = selectors.trip_report_data(trip, with_students=hv_access.may_see_planned_students(request.user, trip))
-    content = selectors.trip_report_xlsx(data)
-    response = HttpResponse(content, content_type=selectors.XLSX_MIME)
-    response["Content-Disposition"] = f'attachment; filename="trip-{trip.pk}-report.xlsx"'
-    return response
+    return xlsx_response(selectors.trip_report_xlsx(data), filename=f"trip-{trip.pk}-report.xlsx")
 
 
 @login_required

@@ -531,7 +531,7 @@ def render_markdown(world: World, statuses: dict[Cell, int]) -> str:
         "other trip). Each cell is `GET/POST` for the object of scope **A**, then ` · ` and the same for the",
         "object of scope **B**; a URL without objects has one pair. `–` means the world has no such object",
         "(or, for healthz, that the URL is not requested: it reports the health of the database and broker).",
-        "Allowed: the roles and methods declared with `portal.access.declare_views`, checked by the middleware",
+        "Allowed: the roles and methods of the rule on each URL (`portal.access.page`), checked by the middleware",
         'before the view runs (other roles get 403, or 404 where marked "others 404"; another method 405); the',
         "view then checks object scope: 404 outside it, 403 in scope but not allowed.",
         "",

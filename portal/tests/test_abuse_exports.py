@@ -1,4 +1,4 @@
-"""Attacker stories for spreadsheet exports (portal/spreadsheets.py), on real PostgreSQL.
+"""Attacker stories for spreadsheet exports (portal/kernel/spreadsheets.py), on real PostgreSQL.
 
 Names are typed by people: a student fills in their own name on the roster, a college secretary names a
 class. The attacker names themselves `=HYPERLINK("http://x","y")` (or +1, -2+3, @SUM(A1)) and waits for a
@@ -24,7 +24,7 @@ from aid.services import funds as fund_services
 from aid.tests.factories import identified
 from aid.tests.factories_funds import FundFactory, application_in, identify, programme
 from counseling.models import Event, EventSignup
-from portal.spreadsheets import safe_cell
+from portal.kernel.spreadsheets import safe_cell
 from portal.tests.factories import ClassGroupFactory, CollegeFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db

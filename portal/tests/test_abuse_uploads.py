@@ -1,4 +1,4 @@
-"""Attacker stories for uploads (portal/uploads.py), on real PostgreSQL.
+"""Attacker stories for uploads (portal/kernel/files.py), on real PostgreSQL.
 
 A student uploads identification evidence that a reviewer in the aid office will open. The attacker wants
 that PDF to run something on the reviewer's machine: a script hidden from the old byte filter (a name
@@ -24,7 +24,7 @@ from PIL import Image
 
 from aid.models import Identification, IdentificationDocument
 from aid.tests.factories import AcademicYearFactory, identification_in
-from portal import uploads
+from portal.kernel import files as uploads
 from portal.tests.pdfs import clean_pdf, pdf_bytes
 
 pytestmark = pytest.mark.django_db

@@ -29,7 +29,8 @@ from portal.tests.faults import free_port
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (a real Redis broker)")
 
-TEST_REDIS_DB = 15
+# Alone: database 15. Under pytest-xdist: the odd database above the worker's own (settings.XDIST_WORKER).
+TEST_REDIS_DB = int(urlsplit(settings.REDIS_URL).path.strip("/")) + 1 if settings.XDIST_WORKER else 15
 QUEUE = "celery"  # the default queue, which the kick and beat use
 
 
@@ -214,7 +215,7 @@ def test_a_worker_answers_ping_and_dispatches_what_a_commit_kicked(test_broker):
     user = UserFactory()
     with running_worker() as results:
         ping.delay()
-        assert wait_until(lambda: ("portal.tasks.ping", "pong") in results)
+        assert wait_until(lambda: (ping.name, "pong") in results)
 
         # The real path: a due reminder is committed, on_commit kicks the worker through Redis, and the
         # worker's dispatch writes the notification.
@@ -227,9 +228,7 @@ def test_a_worker_answers_ping_and_dispatches_what_a_commit_kicked(test_broker):
         # Twice more by hand: the task is idempotent.
         dispatch_due_reminders.delay()
         dispatch_due_reminders.delay()
-        assert wait_until(
-            lambda: [r for name, r in results if name == "portal.tasks.dispatch_due_reminders"] == [1, 0, 0]
-        )
+        assert wait_until(lambda: [r for name, r in results if name == dispatch_due_reminders.name] == [1, 0, 0])
 
     assert Notification.objects.filter(recipient=user).count() == 1
     reminder = Reminder.objects.get(dedupe_key="worker:1")

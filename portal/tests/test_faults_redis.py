@@ -123,7 +123,7 @@ def test_with_redis_stopped_pages_answer_writes_are_saved_and_reminders_go_out_o
             lambda: not Reminder.objects.filter(pk__in=due_ids, status=Reminder.Status.PENDING).exists(), timeout=30
         )
         dispatch_due_reminders.delay()  # and once more: nothing goes out twice
-        assert wait_until(lambda: [n for n, _ in results].count("portal.tasks.dispatch_due_reminders") == 2)
+        assert wait_until(lambda: [n for n, _ in results].count(dispatch_due_reminders.name) == 2)
 
     sent = Reminder.objects.filter(pk__in=due_ids)
     assert set(sent.values_list("status", "attempts")) == {(Reminder.Status.SENT, 1)}

@@ -189,7 +189,7 @@ def anonymous_question(demo: Demo) -> object:
 
 
 def receipt_code(demo: Demo) -> dict:
-    from counseling.services.crisis import receipt_code_for
+    from counseling.receipts import receipt_code_for
 
     return {"code": receipt_code_for(demo.any("counseling.ReporterQuestion").report.idempotency_key)}
 

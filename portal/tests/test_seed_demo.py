@@ -208,19 +208,33 @@ def test_the_plan_is_the_same_every_time():
     assert len(first) == 300
 
 
-def test_registered_steps_run_after_the_core_with_the_school(seeded, monkeypatch):
+def test_each_apps_steps_run_after_the_core_in_their_order(seeded, monkeypatch):
+    from homevisits import demo as homevisits_demo
+
     seen = []
 
     def seed_extra(school: demo.DemoSchool, *, stdout: object) -> dict[str, int]:
         seen.append(school.logins["visitor"].username)
         return {"extra.thing": 2}
 
-    monkeypatch.setattr(demo, "_steps", {})
-    demo.register_step(seed_extra)
+    monkeypatch.setattr(homevisits_demo, "STEPS", (*homevisits_demo.STEPS, seed_extra))
+    steps = demo.demo_steps()
+    assert steps[-1] is seed_extra
+    assert steps.index(homevisits_demo.seed_homevisit_trips) < steps.index(homevisits_demo.seed_homevisit_records)
     result = demo.seed_demo()
     assert seen == ["visitor"]
     assert result["created"] == {"extra.thing": 2}
     assert AuditEvent.objects.filter(action="demo.seeded").count() == 2
+
+
+def test_the_steps_run_in_the_order_each_app_lists():
+    from aid import demo as aid_demo
+    from counseling import demo as counseling_demo
+    from homevisits import demo as homevisits_demo
+
+    assert demo.demo_steps() == [*counseling_demo.STEPS, *aid_demo.STEPS, *homevisits_demo.STEPS]
+    names = [step.__name__ for step in aid_demo.STEPS]
+    assert names.index("seed_identification") < names.index("seed_fiveaid") < names.index("seed_workstudy")
 
 
 def test_the_command_refuses_with_debug_off(db, settings, fast_hashing):

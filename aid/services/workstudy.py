@@ -1,54 +1,31 @@
-"""Writes of the support area: five-aid cases (五助帮扶档案), work-study (勤工助学) and hidden aid.
+"""Writes of work-study (勤工助学): posts and their pay rules, applications and placement, the monthly
+timesheets with their hour limits, the supervisor's sign-off, and the reminder to enter the month's hours.
 
-Access is checked by the caller through portal.access (aid.access.support); the rules of the domain
-are checked here and raise DomainError, which views show as a message, never a 500.
+Access is checked by the caller through portal.access (aid.access.workstudy); the rules of the domain are
+checked here and raise DomainError, which views show as a message, never a 500.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aid.models import (
-    AcademicYear,
-    Aid,
-    FiveAidCase,
-    FiveAidEntry,
-    Identification,
-    TermReview,
-    Tier,
-    Timesheet,
-    WorkStudyPlacement,
-    WorkStudyPost,
-)
-from counseling.services.crisis import referral_from_aid, referral_status
+from aid.models import AcademicYear, Timesheet, WorkStudyPlacement, WorkStudyPost
 from portal import config
 from portal.audit import audit_log
+from portal.kernel.dates import month_start, shift_month
+from portal.kernel.workflow import locked, locked_rows, move
 from portal.models import Reminder, Student, User
 from portal.services import DomainError, notify, reminder_schedule
 
 __all__ = [
-    "FIVEAID_IDENTIFIED_STATUSES",
-    "FIVEAID_IDENTIFIED_TIERS",
-    "fiveaid_employment_set",
-    "fiveaid_entry_add",
-    "fiveaid_open_for",
-    "fiveaid_open_for_year",
-    "fiveaid_plan_set",
-    "fiveaid_psych_status_sync",
-    "fiveaid_psych_statuses_sync",
-    "fiveaid_refer",
-    "fiveaid_review_record",
-    "fiveaid_terms",
-    "month_first_day",
     "timesheet_return",
     "timesheet_save",
     "timesheet_sign_off",
@@ -61,224 +38,6 @@ __all__ = [
     "workstudy_remind_hours_due",
     "workstudy_withdraw",
 ]
-
-# --- Five-aid -----------------------------------------------------------------------------------------
-
-FIVEAID_IDENTIFIED_STATUSES = (Identification.Status.APPROVED, Identification.Status.ADJUSTED)
-FIVEAID_IDENTIFIED_TIERS = (Tier.SPECIAL, Tier.DIFFICULT, Tier.GENERAL)
-FIVEAID_PLAN_MAX = 500
-FIVEAID_TITLE_MAX = 200
-FIVEAID_NOTE_MAX = 2000
-FIVEAID_REVIEW_MAX = 4000
-XINJIANG = "新疆"
-
-
-def _fiveaid_locked(case: FiveAidCase) -> FiveAidCase:
-    return FiveAidCase.objects.select_for_update().select_related("student", "identification__year").get(pk=case.pk)
-
-
-def _fiveaid_text(value: str, *, limit: int, required: bool, empty_message: str = "") -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(empty_message or _("This text is required."))
-    if len(value) > limit:
-        raise DomainError(_("The text is limited to %(max)s characters.") % {"max": limit})
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
-        raise DomainError(_("The text contains control characters; remove them and try again."))
-    return value
-
-
-def _fiveaid_identified(identification: Identification) -> bool:
-    return identification.status in FIVEAID_IDENTIFIED_STATUSES and identification.tier in FIVEAID_IDENTIFIED_TIERS
-
-
-@transaction.atomic
-def fiveaid_open_for(identification: Identification, *, actor: User | None = None) -> FiveAidCase:
-    """The five-aid case of an identified student (approved or adjusted, with a hardship tier).
-
-    Idempotent: a second call returns the case the first opened. Called by the identification services
-    on approval, inside their transaction; the identification row is locked so two calls at once open
-    one case. Raises DomainError when the identification does not identify the student.
-    """
-    existing = FiveAidCase.objects.filter(identification_id=identification.pk).first()
-    if existing is not None:
-        return existing
-    identification = (
-        Identification.objects.select_for_update(of=("self",)).select_related("student").get(pk=identification.pk)
-    )
-    existing = FiveAidCase.objects.filter(identification_id=identification.pk).first()
-    if existing is not None:
-        return existing
-    if not _fiveaid_identified(identification):
-        raise DomainError(_("A support plan is opened only for an approved identification."))
-    case = FiveAidCase.objects.create(
-        student=identification.student,
-        identification=identification,
-        xinjiang_programme=identification.student.hometown_province.startswith(XINJIANG),
-    )
-    audit_log(actor=actor, action="fiveaid.opened", obj=case, changes={"identification": identification.pk})
-    return case
-
-
-@transaction.atomic
-def fiveaid_open_for_year(*, actor: User, year: AcademicYear) -> int:
-    """Open the missing cases of every identified student of the year; returns how many were opened.
-
-    Caller checked `may_open_fiveaid_cases`. Safe to run twice and alongside `fiveaid_open_for`: the
-    one-to-one on the identification settles races (conflicts are skipped).
-    """
-    missing = (
-        Identification.objects.filter(
-            year=year,
-            status__in=FIVEAID_IDENTIFIED_STATUSES,
-            tier__in=FIVEAID_IDENTIFIED_TIERS,
-        )
-        .filter(~Exists(FiveAidCase.objects.filter(identification_id=OuterRef("pk"))))
-        .values_list("pk", "student_id", "student__hometown_province")
-    )
-    rows = [
-        FiveAidCase(
-            identification_id=pk, student_id=student_id, xinjiang_programme=(province or "").startswith(XINJIANG)
-        )
-        for pk, student_id, province in missing
-    ]
-    before = FiveAidCase.objects.filter(identification__year=year).count()
-    FiveAidCase.objects.bulk_create(rows, ignore_conflicts=True)
-    opened = FiveAidCase.objects.filter(identification__year=year).count() - before
-    audit_log(actor=actor, action="fiveaid.opened_for_year", obj=year, changes={"opened": opened})
-    return opened
-
-
-def fiveaid_terms(year: AcademicYear) -> list[tuple[str, str]]:
-    """The terms a review may be recorded for: (code, label) of the case's academic year."""
-    return [
-        (f"{year.name}-1", _("%(year)s, first term") % {"year": year.name}),
-        (f"{year.name}-2", _("%(year)s, second term") % {"year": year.name}),
-    ]
-
-
-@transaction.atomic
-def fiveaid_plan_set(*, actor: User, case: FiveAidCase, aid: str, text: str) -> FiveAidCase:
-    """Set the short plan of one aid (empty text clears it). Caller checked `can(actor, "edit", case)`."""
-    if aid not in Aid.values:
-        raise DomainError(_("Choose one of the five aids."))
-    text = _fiveaid_text(text, limit=FIVEAID_PLAN_MAX, required=False)
-    case = _fiveaid_locked(case)
-    plan = dict(case.plan or {})
-    if text:
-        plan[aid] = text
-    else:
-        plan.pop(aid, None)
-    if plan != case.plan:
-        case.plan = plan
-        case.save(update_fields=["plan"])
-        audit_log(actor=actor, action="fiveaid.plan_set", obj=case, changes={"aid": aid})
-    return case
-
-
-@transaction.atomic
-def fiveaid_entry_add(
-    *, actor: User, case: FiveAidCase, aid: str, kind: str, title: str, on: date, note: str = ""
-) -> FiveAidEntry:
-    """Record employment help (coaching, a job referral, an offer) or growth help (a mentor, a training,
-    an activity attended). Money and self-help are derived; psychological aid is a referral."""
-    kinds = FiveAidEntry.KINDS_BY_AID.get(aid)
-    if kinds is None:
-        raise DomainError(_("Entries are recorded for employment help and growth help only."))
-    if kind not in kinds:
-        raise DomainError(_("Choose a kind that belongs to this aid."))
-    title = _fiveaid_text(title, limit=FIVEAID_TITLE_MAX, required=True, empty_message=_("Say what was done."))
-    note = _fiveaid_text(note, limit=FIVEAID_NOTE_MAX, required=False)
-    if on > timezone.localdate():
-        raise DomainError(_("Record what has happened: the date cannot be in the future."))
-    case = _fiveaid_locked(case)
-    entry = FiveAidEntry.objects.create(case=case, aid=aid, kind=kind, title=title, on=on, note=note, created_by=actor)
-    audit_log(actor=actor, action="fiveaid.entry_added", obj=case, changes={"aid": aid, "kind": kind})
-    return entry
-
-
-@transaction.atomic
-def fiveaid_employment_set(*, actor: User, case: FiveAidCase, placed: bool, xinjiang_programme: bool) -> FiveAidCase:
-    """Employment follow-up: graduates are followed until placed; the Xinjiang graduates' programme."""
-    case = _fiveaid_locked(case)
-    changed = [
-        name
-        for name, value in (("placed", placed), ("xinjiang_programme", xinjiang_programme))
-        if getattr(case, name) != value
-    ]
-    if changed:
-        case.placed, case.xinjiang_programme = placed, xinjiang_programme
-        case.save(update_fields=changed)
-        audit_log(actor=actor, action="fiveaid.employment_set", obj=case, changes={"fields": changed})
-    return case
-
-
-@transaction.atomic
-def fiveaid_review_record(*, actor: User, case: FiveAidCase, term: str, summary: str) -> TermReview:
-    """The term review of a case: one per term; recording it again replaces the summary."""
-    case = _fiveaid_locked(case)
-    if term not in dict(fiveaid_terms(case.identification.year)):
-        raise DomainError(_("Choose a term of the case's academic year."))
-    summary = _fiveaid_text(
-        summary, limit=FIVEAID_REVIEW_MAX, required=True, empty_message=_("Write a short summary of the term.")
-    )
-    review, created = TermReview.objects.update_or_create(
-        case=case, term=term, defaults={"summary": summary, "reviewed_by": actor, "reviewed_at": timezone.now()}
-    )
-    audit_log(actor=actor, action="fiveaid.review_recorded", obj=case, changes={"term": term, "new": created})
-    return review
-
-
-@transaction.atomic
-def fiveaid_refer(*, actor: User, case: FiveAidCase, note: str, idempotency_key: uuid.UUID) -> tuple[FiveAidCase, bool]:
-    """Psychological aid: refer the student to their counselling station (counseling.services).
-
-    Returns (case, referred now). The note goes to counselling only; the aid side keeps the report id
-    and learns referred / engaged / declined. A student already referred (and not declined) is not
-    referred twice: the second request (a double click, a colleague) returns False.
-    Caller checked `can(actor, "refer", case)`.
-    """
-    case = _fiveaid_locked(case)
-    if case.psych_referral_report_id is not None:
-        status = referral_status(case.psych_referral_report_id)
-        if status != "declined":
-            _fiveaid_store_status(case, status)
-            return case, False
-    report = referral_from_aid(actor=actor, student=case.student, note=note, idempotency_key=idempotency_key)
-    case.psych_referral_report_id = report.pk
-    case.psych_status = referral_status(report.pk)
-    case.save(update_fields=["psych_referral_report_id", "psych_status"])
-    audit_log(actor=actor, action="fiveaid.referred", obj=case)  # never the note: it is counselling's
-    return case, True
-
-
-def _fiveaid_store_status(case: FiveAidCase, status: str) -> None:
-    if case.psych_status != status:
-        FiveAidCase.objects.filter(pk=case.pk).update(psych_status=status)
-        case.psych_status = status
-
-
-def fiveaid_psych_status_sync(*, case: FiveAidCase) -> str:
-    """Ask counselling where the referral stands and keep the answer on the case (for lists and the
-    dashboard). One conditional UPDATE, safe to run from a page view and from the beat task."""
-    if case.psych_referral_report_id is None:
-        return ""
-    status = referral_status(case.psych_referral_report_id)
-    _fiveaid_store_status(case, status)
-    return status
-
-
-def fiveaid_psych_statuses_sync() -> int:
-    """Beat: refresh the referral status of every referred case not yet settled; returns changes."""
-    changed = 0
-    for case in FiveAidCase.objects.filter(psych_referral_report_id__isnull=False).exclude(psych_status="declined"):
-        before = case.psych_status
-        if fiveaid_psych_status_sync(case=case) != before:
-            changed += 1
-    return changed
-
-
-# --- Work-study ---------------------------------------------------------------------------------------
 
 config.declare(
     "aid.workstudy_min_hourly_temporary",
@@ -304,6 +63,17 @@ WEEK_MAX_HOURS = Decimal(8)
 MONTH_MAX_HOURS = Decimal(40)
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+
+
+def _workstudy_text(value: str, *, limit: int, required: bool, empty_message: str = "") -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(empty_message or _("This text is required."))
+    if len(value) > limit:
+        raise DomainError(_("The text is limited to %(max)s characters.") % {"max": limit})
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise DomainError(_("The text contains control characters; remove them and try again."))
+    return value
 
 
 def _decimal_setting(key: str) -> Decimal:
@@ -374,8 +144,8 @@ def workstudy_post_save(
     """
     if kind not in WorkStudyPost.Kind.values:
         raise DomainError(_("Choose fixed or temporary."))
-    unit = _fiveaid_text(unit, limit=100, required=True, empty_message=_("Name the unit."))
-    title = _fiveaid_text(title, limit=100, required=True, empty_message=_("Name the post."))
+    unit = _workstudy_text(unit, limit=100, required=True, empty_message=_("Name the unit."))
+    title = _workstudy_text(title, limit=100, required=True, empty_message=_("Name the post."))
     hourly_rate = Decimal(hourly_rate).quantize(CENT, rounding=ROUND_HALF_UP)
     _workstudy_check_rate(kind, hourly_rate)
     if not 1 <= hours_per_month <= MONTH_MAX_HOURS:
@@ -403,33 +173,6 @@ def workstudy_post_save(
     return post
 
 
-def _placement_locked(placement: WorkStudyPlacement) -> WorkStudyPlacement:
-    return (
-        WorkStudyPlacement.objects.select_for_update(of=("self",))
-        .select_related("post", "student__user")
-        .get(pk=placement.pk)
-    )
-
-
-def _placement_move(placement: WorkStudyPlacement, to_status: str, *, actor: User) -> None:
-    if to_status not in WorkStudyPlacement.TRANSITIONS.get(placement.status, set()):
-        raise DomainError(
-            _("An application that is %(status)s cannot become %(to)s.")
-            % {"status": placement.get_status_display(), "to": WorkStudyPlacement.Status(to_status).label}
-        )
-    old = placement.status
-    placement.status = to_status
-    fields = ["status"]
-    if to_status in (WorkStudyPlacement.Status.PLACED, WorkStudyPlacement.Status.REJECTED):
-        placement.decided_at = timezone.now()
-        fields.append("decided_at")
-    if to_status == WorkStudyPlacement.Status.APPLIED:
-        placement.applied_at, placement.decided_at = timezone.now(), None
-        fields += ["applied_at", "decided_at"]
-    placement.save(update_fields=fields)
-    audit_log(actor=actor, action="workstudy.placement", obj=placement, changes={"from": old, "to": to_status})
-
-
 def _workstudy_url() -> str:
     return reverse("aid:workstudy_posts")
 
@@ -446,10 +189,15 @@ def workstudy_apply(*, actor: User, post: WorkStudyPost) -> tuple[WorkStudyPlace
     post = WorkStudyPost.objects.select_for_update().get(pk=post.pk)
     if not post.active:
         raise DomainError(_("This post is not open for applications."))
-    existing = WorkStudyPlacement.objects.select_for_update().filter(post=post, student=student).first()
+    existing = next(iter(locked_rows(WorkStudyPlacement.objects.filter(post=post, student=student))), None)
     if existing is not None:
         if existing.status == WorkStudyPlacement.Status.WITHDRAWN:
-            _placement_move(existing, WorkStudyPlacement.Status.APPLIED, actor=actor)
+            existing = move(
+                existing,
+                WorkStudyPlacement.Status.APPLIED,
+                actor=actor,
+                values={"applied_at": timezone.now(), "decided_at": None},
+            )
             return existing, True
         return existing, False
     try:
@@ -464,9 +212,7 @@ def workstudy_apply(*, actor: User, post: WorkStudyPost) -> tuple[WorkStudyPlace
 @transaction.atomic
 def workstudy_withdraw(*, actor: User, placement: WorkStudyPlacement) -> WorkStudyPlacement:
     """applied → withdrawn, by the student. Caller checked `can(actor, "withdraw", placement)`."""
-    placement = _placement_locked(placement)
-    _placement_move(placement, WorkStudyPlacement.Status.WITHDRAWN, actor=actor)
-    return placement
+    return move(placement, WorkStudyPlacement.Status.WITHDRAWN, actor=actor)
 
 
 @transaction.atomic
@@ -482,12 +228,13 @@ def workstudy_decide(*, actor: User, placement: WorkStudyPlacement, decision: st
     if decision not in targets:
         raise DomainError(_("Choose what to do with the application."))
     post = WorkStudyPost.objects.select_for_update().get(pk=placement.post_id)
-    placement = _placement_locked(placement)
+    placement = locked(placement)
     if decision == "place":
         placed = post.placements.filter(status=WorkStudyPlacement.Status.PLACED).count()
         if placed >= post.openings:
             raise DomainError(_("All %(n)s openings of this post are filled.") % {"n": post.openings})
-    _placement_move(placement, targets[decision], actor=actor)
+    decided = {"decided_at": timezone.now()} if decision in ("place", "turn_down") else {}
+    placement = move(placement, targets[decision], actor=actor, values=decided)
     titles = {
         "place": _("Work-study: you have a place as %(post)s"),
         "turn_down": _("Work-study: your application for %(post)s"),
@@ -505,18 +252,14 @@ def workstudy_decide(*, actor: User, placement: WorkStudyPlacement, decision: st
 # --- Timesheets ---------------------------------------------------------------------------------------
 
 
-def month_first_day(day: date) -> date:
-    return day.replace(day=1)
-
-
 def weeks_of_month(month: date) -> list[date]:
     """The Mondays of the weeks that touch the month (the first may fall in the month before).
 
     A week that straddles two months may have hours on both months' timesheets; the 8-hour limit is
     checked on the whole week across them.
     """
-    first = month_first_day(month)
-    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    first = month_start(month)
+    last = shift_month(first, 1) - timedelta(days=1)
     monday = first - timedelta(days=first.weekday())
     weeks = []
     while monday <= last:
@@ -554,14 +297,14 @@ def timesheet_save(
     months counts whole) and 40 h in a month. The student row is locked so two saves at once cannot
     together pass a limit. Pay = hours × the post's rate, half up to the cent.
     """
-    placement = _placement_locked(placement)
+    placement = locked(placement)
     if placement.status != WorkStudyPlacement.Status.PLACED:
         raise DomainError(_("Hours are entered for a placement you hold."))
-    month = month_first_day(month)
-    if month > month_first_day(timezone.localdate()):
+    month = month_start(month)
+    if month > month_start(timezone.localdate()):
         raise DomainError(_("Hours are entered once the month has begun."))
     started = timezone.localtime(placement.decided_at or placement.applied_at).date()
-    if month < month_first_day(started):
+    if month < month_start(started):
         raise DomainError(_("That month is before your placement began."))
     weeks = set(weeks_of_month(month))
     hours = {}
@@ -601,22 +344,19 @@ def timesheet_save(
         )
     if submit and total <= ZERO:
         raise DomainError(_("Enter the hours you worked before submitting."))
-    timesheet = Timesheet.objects.select_for_update().filter(placement=placement, month=month).first()
-    if timesheet is not None and timesheet.status not in Timesheet.EDITABLE:
-        raise DomainError(
-            _("This month's hours are %(status)s and can no longer be changed.")
-            % {"status": timesheet.get_status_display()}
-        )
-    timesheet = timesheet or Timesheet(placement=placement, month=month)
-    old = timesheet.status if timesheet.pk else ""
-    timesheet.weekly_hours = {w.isoformat(): str(h) for w, h in sorted(hours.items()) if h}
-    timesheet.total_hours = total
-    timesheet.pay = workstudy_pay(total, placement.post.hourly_rate)
-    timesheet.status = Timesheet.Status.SUBMITTED if submit else Timesheet.Status.DRAFT
-    timesheet.save()
-    audit_log(
-        actor=actor, action="workstudy.timesheet_saved", obj=timesheet, changes={"from": old, "to": timesheet.status}
-    )
+    status = Timesheet.Status.SUBMITTED if submit else Timesheet.Status.DRAFT
+    values = {
+        "weekly_hours": {w.isoformat(): str(h) for w, h in sorted(hours.items()) if h},
+        "total_hours": total,
+        "pay": workstudy_pay(total, placement.post.hourly_rate),
+    }
+    timesheet = next(iter(locked_rows(Timesheet.objects.filter(placement=placement, month=month))), None)
+    if timesheet is None:
+        timesheet = Timesheet.objects.create(placement=placement, month=month, status=status, **values)
+        audit_log(actor=actor, action="workstudy.timesheet_saved", obj=timesheet, changes={"from": "", "to": status})
+    else:
+        timesheet.placement = placement  # the locked row, for the flow's rule
+        timesheet = move(timesheet, status, actor=actor, values=values, action="workstudy.timesheet_saved")
     if submit:
         notify(
             recipient=placement.post.supervisor,
@@ -628,30 +368,29 @@ def timesheet_save(
     return timesheet
 
 
-def _timesheet_locked(timesheet: Timesheet) -> Timesheet:
-    return (
-        Timesheet.objects.select_for_update(of=("self",))
-        .select_related("placement__post", "placement__student__user")
-        .get(pk=timesheet.pk)
-    )
-
-
 @transaction.atomic
 def timesheet_sign_off(*, actor: User, timesheet: Timesheet) -> Timesheet:
     """submitted → signed off, by the post's supervisor only; the pay is computed again at the post's rate."""
-    timesheet = _timesheet_locked(timesheet)
+    timesheet = locked(timesheet)
     post = timesheet.placement.post
     if post.supervisor_id != actor.pk:
         raise DomainError(_("Only the post's supervisor signs the hours off."))
-    if timesheet.status != Timesheet.Status.SUBMITTED:
+    # The map is Timesheet.flow's; the wording is this move's own (the flow's refusal is timesheet_save's).
+    if not Timesheet.flow.allows(timesheet.status, Timesheet.Status.SIGNED_OFF):
         raise DomainError(
             _("Hours that are %(status)s cannot be signed off.") % {"status": timesheet.get_status_display()}
         )
-    timesheet.pay = workstudy_pay(timesheet.total_hours, post.hourly_rate)
-    timesheet.status = Timesheet.Status.SIGNED_OFF
-    timesheet.signed_by, timesheet.signed_at = actor, timezone.now()
-    timesheet.save(update_fields=["pay", "status", "signed_by", "signed_at"])
-    audit_log(actor=actor, action="workstudy.timesheet_signed_off", obj=timesheet)
+    timesheet = move(
+        timesheet,
+        Timesheet.Status.SIGNED_OFF,
+        actor=actor,
+        values={
+            "pay": workstudy_pay(timesheet.total_hours, post.hourly_rate),
+            "signed_by": actor,
+            "signed_at": timezone.now(),
+        },
+        changes={},
+    )
     notify(
         recipient=timesheet.placement.student.user,
         title=_("Your work-study hours for %(month)s are signed off") % {"month": f"{timesheet.month:%Y-%m}"},
@@ -664,17 +403,17 @@ def timesheet_sign_off(*, actor: User, timesheet: Timesheet) -> Timesheet:
 @transaction.atomic
 def timesheet_return(*, actor: User, timesheet: Timesheet, reason: str) -> Timesheet:
     """submitted → returned to the student for a correction, with the reason; supervisor only."""
-    reason = _fiveaid_text(reason, limit=500, required=True, empty_message=_("Say what should be corrected."))
-    timesheet = _timesheet_locked(timesheet)
+    reason = _workstudy_text(reason, limit=500, required=True, empty_message=_("Say what should be corrected."))
+    timesheet = locked(timesheet)
     if timesheet.placement.post.supervisor_id != actor.pk:
         raise DomainError(_("Only the post's supervisor returns the hours."))
-    if timesheet.status != Timesheet.Status.SUBMITTED:
+    if not Timesheet.flow.allows(timesheet.status, Timesheet.Status.REJECTED):
         raise DomainError(
             _("Hours that are %(status)s cannot be returned.") % {"status": timesheet.get_status_display()}
         )
-    timesheet.status = Timesheet.Status.REJECTED
-    timesheet.save(update_fields=["status"])
-    audit_log(actor=actor, action="workstudy.timesheet_returned", obj=timesheet)
+    timesheet = move(
+        timesheet, Timesheet.Status.REJECTED, actor=actor, action="workstudy.timesheet_returned", changes={}
+    )
     notify(
         recipient=timesheet.placement.student.user,
         title=_("Please correct your work-study hours for %(month)s") % {"month": f"{timesheet.month:%Y-%m}"},
@@ -691,7 +430,7 @@ def workstudy_remind_hours_due(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     if today.day < int(config.get("aid.workstudy_hours_due_day")):
         return 0
-    month = month_first_day(today)
+    month = month_start(today)
     done = Timesheet.objects.filter(
         placement=OuterRef("pk"),
         month=month,
@@ -720,11 +459,3 @@ def workstudy_remind_hours_due(*, today: date | None = None) -> int:
         )
         created += 1
     return created
-
-
-def workstudy_hours_of_month(*, student: Student, month: date) -> Decimal:
-    """All of the student's hours of a month across posts (for the timesheet page)."""
-    total = Timesheet.objects.filter(placement__student=student, month=month_first_day(month)).aggregate(
-        total=Sum("total_hours")
-    )["total"]
-    return total or ZERO

@@ -26,9 +26,10 @@ decompressed: page contents and images are never decoded), and `PDF_MAX_SECONDS`
 
 Images: `check_image(upload, rules=IMAGE | PHOTO)` accepts a JPEG or PNG and returns it *re-encoded* by Pillow,
 which drops metadata (EXIF, with the GPS location of a visit photo) and anything appended after the image
-data. Every image, whichever way it comes in, must have at most `settings.UPLOAD_MAX_IMAGE_PIXELS` pixels
-(default `DEFAULT_MAX_IMAGE_PIXELS`), checked from the header *before* decoding (a decompression bomb),
-must pass Pillow's `verify()` (PNG chunk checksums) and must decode completely.
+data. Every image, whichever way it comes in (identification documents, journal images, visit photos), must
+have at most `settings.UPLOAD_MAX_IMAGE_PIXELS` pixels, the one limit of the project, checked from the header
+*before* decoding (a decompression bomb), must pass Pillow's `verify()` (PNG chunk checksums) and must decode
+completely. No app opens an image itself.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
 
 __all__ = [
-    "DEFAULT_MAX_IMAGE_PIXELS",
     "EXTENSIONS",
     "IMAGE",
     "JPEG",
@@ -71,9 +71,6 @@ __all__ = [
 ]
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # documents
-# The largest limit the apps had (visit photos): a 50-megapixel phone camera (8192 × 6144) still passes,
-# a 20000 × 20000 PNG of one colour (a few hundred kilobytes) is refused before it is decoded.
-DEFAULT_MAX_IMAGE_PIXELS = 60_000_000
 
 PDF_MAX_PAGES = 500
 PDF_MAX_OBJECTS = 20_000
@@ -322,8 +319,8 @@ class _ImageRefused(Exception):
 
 
 def max_image_pixels() -> int:
-    """The one pixel limit of every image upload: settings.UPLOAD_MAX_IMAGE_PIXELS or the default."""
-    return int(getattr(settings, "UPLOAD_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS))
+    """The one pixel limit of every image upload: settings.UPLOAD_MAX_IMAGE_PIXELS."""
+    return int(settings.UPLOAD_MAX_IMAGE_PIXELS)
 
 
 def _decoded_image(data: bytes) -> tuple[str, Any]:
