@@ -340,21 +340,6 @@ def _join(namespace: str, name: str | None) -> str:
     return f"{namespace}:{name}" if namespace and name else namespace or name or ""
 
 
-# Declared apart from their URLs with `declare_views`: only URL names not yet written with `page`.
-_declared: dict[str, ViewRule] = {}
-
-
-def declare_views(namespace: str, rules: dict[str, ViewRule]) -> None:
-    """Deprecated, kept while aid's support-area URLs move to `page`: the rules of `namespace`'s URL names
-    ("" for names without one), declared apart from the URLs. A rule written with `page` wins no conflict:
-    the same name with two different rules is an error either way."""
-    for name, view_rule in rules.items():
-        view_name = _join(namespace, name)
-        if view_name in _declared and _declared[view_name] != view_rule:
-            raise ValueError(f"view {view_name} is declared twice, differently")
-        _declared[view_name] = view_rule
-
-
 def _url_rules() -> dict[str, ViewRule]:
     """The rules written on the current URLconf's patterns, by resolved view name; read once per URLconf."""
     resolver = get_resolver(get_urlconf())
@@ -363,9 +348,9 @@ def _url_rules() -> dict[str, ViewRule]:
         found = {}
 
         def add(view_name: str, view_rule: ViewRule) -> None:
-            for known in (found.get(view_name), _declared.get(view_name)):
-                if known is not None and known != view_rule:
-                    raise ValueError(f"view {view_name} is declared twice, differently")
+            known = found.get(view_name)
+            if known is not None and known != view_rule:
+                raise ValueError(f"view {view_name} is declared twice, differently")
             found[view_name] = view_rule
 
         def walk(patterns: list, namespace: str) -> None:
@@ -389,15 +374,15 @@ def view_rule_for(view_name: str) -> ViewRule | None:
     """The rule of a resolved view name ("counseling:case_detail"), or None when there is none."""
     rules = _url_rules()
     for name in (view_name, f"{view_name.rsplit(':', 1)[0]}:{ANY_NAME}" if ":" in view_name else None):
-        found = rules.get(name) or _declared.get(name)
+        found = rules.get(name)
         if found is not None:
             return found
     return None
 
 
 def declared_views() -> dict[str, ViewRule]:
-    """Every rule by view name: the URLconf's and any declared with `declare_views`."""
-    return {**_declared, **_url_rules()}
+    """Every rule by view name, as the URLconf's patterns carry them."""
+    return dict(_url_rules())
 
 
 def patterns_without_rule() -> list[str]:

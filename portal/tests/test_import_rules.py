@@ -34,12 +34,6 @@ GONE = ("portal.uploads", "portal.spreadsheets")
 # Lazy imports that close a cycle, as (importing file, imported module): keep this tiny, a reason each.
 LAZY_CYCLE_ALLOWLIST: dict[tuple[str, str], str] = {}
 
-# TEMPORARY, now empty: the aid "support" modules were split into fiveaid / workstudy / hiddenaid / dashboard
-# modules, which fixed what was listed here; this list (and its test) can go. Entries were
-# (file, rule, imported module); rule is one of "order", "cross-app", "selectors", "cycle", "gone". A "cycle"
-# entry leaves that import out of the cycle check (it stays listed only while it would close a cycle).
-PENDING_SUPPORT_SPLIT: set[tuple[str, str, str]] = set()  # the split has landed: nothing pending
-
 
 @dataclass(frozen=True)
 class Import:
@@ -265,8 +259,6 @@ def _cycle_exemption(imp: Import) -> tuple | None:
     module = imp.via or imp.target
     if imp.lazy and (imp.path, module) in LAZY_CYCLE_ALLOWLIST:
         return (imp.path, module)
-    if (imp.path, "cycle", module) in PENDING_SUPPORT_SPLIT:
-        return (imp.path, "cycle", module)
     return None
 
 
@@ -304,21 +296,11 @@ def test_the_source_is_found():
 def test_import_rules():
     cycle_violations, used_exemptions = _cycle_violations()
     violations = _order_and_boundaries() + cycle_violations
-    matched = {v.key for v in violations if v.key in PENDING_SUPPORT_SPLIT} | used_exemptions
     stale = [
-        f"PENDING_SUPPORT_SPLIT entry {entry} matches no broken rule any more: remove it"
-        for entry in sorted(PENDING_SUPPORT_SPLIT - matched)
-    ]
-    stale += [
         f"LAZY_CYCLE_ALLOWLIST entry {entry} matches no lazy import that closes a cycle: remove it"
-        for entry in sorted(set(LAZY_CYCLE_ALLOWLIST) - matched)
+        for entry in sorted(set(LAZY_CYCLE_ALLOWLIST) - used_exemptions)
     ]
-    _fail([v for v in violations if v.key not in PENDING_SUPPORT_SPLIT], stale)
-
-
-def test_pending_support_split_lists_only_support_files():
-    outside = [entry for entry in PENDING_SUPPORT_SPLIT if not entry[0].startswith("aid/") or "support" not in entry[0]]
-    assert not outside, f"PENDING_SUPPORT_SPLIT is only for aid's *support* files: {outside}"
+    _fail(violations, stale)
 
 
 def test_the_checker_sees_each_rule():
