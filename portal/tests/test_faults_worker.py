@@ -54,7 +54,9 @@ def start_worker(own_redis: RedisServer) -> Iterator:
     started: list[subprocess.Popen] = []
 
     def start(smtp_port: int) -> subprocess.Popen:
-        env = os.environ | {
+        # Not PYTEST_XDIST_WORKER: under pytest-xdist the settings would move the worker to another Redis
+        # database of own_redis than the one this test's producer sends to (portal/settings.py XDIST_WORKER).
+        env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"} | {
             "DATABASE_URL": worker_database_url(),
             "REDIS_URL": own_redis.url(),
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
