@@ -10,8 +10,9 @@ PYTEST_ARGS ?=
 # Parallel test processes (pytest-xdist): one per core by default; each has its own PostgreSQL test database
 # (test_<name>_gw0, …) and its own Redis databases (portal/settings.py). Whole files go to one process
 # (--dist loadfile), so a module's shared fixtures (the seeded demo school of the crawl and the browser
-# journeys, the access matrix's world) are built once. PYTEST_WORKERS=0 runs in this process.
-PYTEST_WORKERS ?= auto
+# journeys, the access matrix's world) are built once. PYTEST_WORKERS=0 runs in this process. At most 7: a
+# worker takes two of Redis's 16 databases (2–15).
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n > 7 ? 7 : n )))
 
 .PHONY: help venv venv-dev run test lint fmt migrate seed messages clean-test-services bench screenshots
 
