@@ -27,6 +27,7 @@ from aid.models import (
 )
 from counseling.services.crisis import referral_from_aid, referral_status
 from portal.audit import audit_log
+from portal.kernel.text import clean_text
 from portal.models import User
 from portal.services import DomainError
 
@@ -52,17 +53,6 @@ XINJIANG = "新疆"
 
 def _fiveaid_locked(case: FiveAidCase) -> FiveAidCase:
     return FiveAidCase.objects.select_for_update().select_related("student", "identification__year").get(pk=case.pk)
-
-
-def _fiveaid_text(value: str, *, limit: int, required: bool, empty_message: str = "") -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(empty_message or _("This text is required."))
-    if len(value) > limit:
-        raise DomainError(_("The text is limited to %(max)s characters.") % {"max": limit})
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
-        raise DomainError(_("The text contains control characters; remove them and try again."))
-    return value
 
 
 def _fiveaid_identified(identification: Identification) -> bool:
@@ -139,7 +129,7 @@ def fiveaid_plan_set(*, actor: User, case: FiveAidCase, aid: str, text: str) -> 
     """Set the short plan of one aid (empty text clears it). Caller checked `can(actor, "edit", case)`."""
     if aid not in Aid.values:
         raise DomainError(_("Choose one of the five aids."))
-    text = _fiveaid_text(text, limit=FIVEAID_PLAN_MAX, required=False)
+    text = clean_text(text, limit=FIVEAID_PLAN_MAX, required=False)
     case = _fiveaid_locked(case)
     plan = dict(case.plan or {})
     if text:
@@ -164,8 +154,8 @@ def fiveaid_entry_add(
         raise DomainError(_("Entries are recorded for employment help and growth help only."))
     if kind not in kinds:
         raise DomainError(_("Choose a kind that belongs to this aid."))
-    title = _fiveaid_text(title, limit=FIVEAID_TITLE_MAX, required=True, empty_message=_("Say what was done."))
-    note = _fiveaid_text(note, limit=FIVEAID_NOTE_MAX, required=False)
+    title = clean_text(title, limit=FIVEAID_TITLE_MAX, required=True, empty_message=_("Say what was done."))
+    note = clean_text(note, limit=FIVEAID_NOTE_MAX, required=False)
     if on > timezone.localdate():
         raise DomainError(_("Record what has happened: the date cannot be in the future."))
     case = _fiveaid_locked(case)
@@ -196,7 +186,7 @@ def fiveaid_review_record(*, actor: User, case: FiveAidCase, term: str, summary:
     case = _fiveaid_locked(case)
     if term not in dict(fiveaid_terms(case.identification.year)):
         raise DomainError(_("Choose a term of the case's academic year."))
-    summary = _fiveaid_text(
+    summary = clean_text(
         summary, limit=FIVEAID_REVIEW_MAX, required=True, empty_message=_("Write a short summary of the term.")
     )
     review, created = TermReview.objects.update_or_create(

@@ -21,6 +21,7 @@ from aid.models import AcademicYear, Timesheet, WorkStudyPlacement, WorkStudyPos
 from portal import config
 from portal.audit import audit_log
 from portal.kernel.dates import month_start, shift_month
+from portal.kernel.text import clean_text
 from portal.kernel.workflow import locked, locked_rows, move
 from portal.models import Reminder, Student, User
 from portal.services import DomainError, notify, reminder_schedule
@@ -63,17 +64,6 @@ WEEK_MAX_HOURS = Decimal(8)
 MONTH_MAX_HOURS = Decimal(40)
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
-
-
-def _workstudy_text(value: str, *, limit: int, required: bool, empty_message: str = "") -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(empty_message or _("This text is required."))
-    if len(value) > limit:
-        raise DomainError(_("The text is limited to %(max)s characters.") % {"max": limit})
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
-        raise DomainError(_("The text contains control characters; remove them and try again."))
-    return value
 
 
 def _decimal_setting(key: str) -> Decimal:
@@ -144,8 +134,8 @@ def workstudy_post_save(
     """
     if kind not in WorkStudyPost.Kind.values:
         raise DomainError(_("Choose fixed or temporary."))
-    unit = _workstudy_text(unit, limit=100, required=True, empty_message=_("Name the unit."))
-    title = _workstudy_text(title, limit=100, required=True, empty_message=_("Name the post."))
+    unit = clean_text(unit, limit=100, required=True, empty_message=_("Name the unit."))
+    title = clean_text(title, limit=100, required=True, empty_message=_("Name the post."))
     hourly_rate = Decimal(hourly_rate).quantize(CENT, rounding=ROUND_HALF_UP)
     _workstudy_check_rate(kind, hourly_rate)
     if not 1 <= hours_per_month <= MONTH_MAX_HOURS:
@@ -403,7 +393,7 @@ def timesheet_sign_off(*, actor: User, timesheet: Timesheet) -> Timesheet:
 @transaction.atomic
 def timesheet_return(*, actor: User, timesheet: Timesheet, reason: str) -> Timesheet:
     """submitted → returned to the student for a correction, with the reason; supervisor only."""
-    reason = _workstudy_text(reason, limit=500, required=True, empty_message=_("Say what should be corrected."))
+    reason = clean_text(reason, limit=500, required=True, empty_message=_("Say what should be corrected."))
     timesheet = locked(timesheet)
     if timesheet.placement.post.supervisor_id != actor.pk:
         raise DomainError(_("Only the post's supervisor returns the hours."))
