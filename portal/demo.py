@@ -557,7 +557,9 @@ def seed_core(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[str, 
     # Staff: the demo logins, then head teachers without a login.
     for username, login in STAFF_LOGINS.items():
         is_admin = username == "admin"
-        user, new = _login(username, full_name=login.name, is_staff=is_admin, is_superuser=is_admin)
+        user, new = _login(
+            username, full_name=login.name, is_staff=is_admin, is_superuser=is_admin, local_sign_in=is_admin
+        )
         count(User, new)
         staff, new = Staff.objects.get_or_create(
             employee_no=login.employee_no,

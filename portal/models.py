@@ -15,6 +15,13 @@ class User(AbstractUser):
     """A login. `username` is the 学号 for students and the employee number for staff."""
 
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    # While CAS single sign-on is on, only accounts marked here (the break-glass administrator) may use their
+    # portal password; students follow settings.STUDENTS_MAY_USE_LOCAL_PASSWORD. With CAS off, everyone may.
+    local_sign_in = models.BooleanField(
+        _("may sign in with a portal password while CAS is on"),
+        default=False,
+        help_text=_("For the break-glass administrator: works even when the campus sign-in server is down."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -340,6 +347,72 @@ class Notification(models.Model):
         return self.title
 
 
+class MessageKind(models.TextChoices):
+    """What a message is about: decides which channels carry it (MessagePreference) and the fixed wording an
+    SMS or a WeCom card uses (portal.channels.templates), which never names a student, a level or a case."""
+
+    CRISIS_ALERT = "crisis_alert", _("crisis alert")
+    APPOINTMENT = "appointment", _("appointment reminder")
+    TASK = "task", _("work waiting for me")
+    NOTICE = "notice", _("notice")
+
+
+class MessagePreference(models.Model):
+    """Which channels besides the in-app inbox (always on) a user wants for one kind of message.
+
+    No row means the defaults of portal.channels.preferences. Crisis alerts to staff ignore the row: they go to
+    every channel the person can be reached on.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="message_preferences")
+    kind = models.CharField(_("kind of message"), max_length=20, choices=MessageKind.choices)
+    by_email = models.BooleanField(_("e-mail"), default=False)
+    by_sms = models.BooleanField(_("SMS"), default=False)
+    by_wecom = models.BooleanField(_("WeCom"), default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="messagepreference_user_kind")]
+        verbose_name = _("message preference")
+        verbose_name_plural = _("message preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()}"
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS to the phone on the roster: account activation or password reset.
+
+    Only a hash of the code is kept. A request whose details match nobody leaves a row with no user and no code,
+    so the per-number and per-address limits count it and the answer cannot tell the two apart.
+    """
+
+    class Purpose(models.TextChoices):
+        ACTIVATE = "activate", _("activate account")
+        RESET = "reset", _("reset password")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    code_hash = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="phonecode_phone_recent"),
+            models.Index(fields=["address", "created_at"], name="phonecode_address_recent"),
+            models.Index(fields=["user", "purpose", "created_at"], name="phonecode_user_recent"),
+        ]
+        verbose_name = _("phone code")
+        verbose_name_plural = _("phone codes")
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} …{self.phone[-4:]} {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class Reminder(models.Model):
     """The outbox: a message due at a time, sent exactly once by the dispatcher (portal.services).
 
@@ -350,6 +423,7 @@ class Reminder(models.Model):
         IN_APP = "in_app", _("in-app")
         EMAIL = "email", _("e-mail")
         SMS = "sms", _("SMS")
+        WECOM = "wecom", _("WeCom")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -361,6 +435,10 @@ class Reminder(models.Model):
     # For e-mail to an address with no login (e.g. a college's leadership contact).
     email_to = models.EmailField(_("e-mail to"), blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # Picks the fixed, non-sensitive wording an SMS or WeCom message carries (portal.channels.templates).
+    kind = models.CharField(
+        _("kind of message"), max_length=20, choices=MessageKind.choices, default=MessageKind.NOTICE
+    )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)

@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from portal import views, views_mydata
+from portal import urls_account, urls_messaging, urls_sso, views, views_mydata
 from portal.access import (
     COLLEGE_STUDENT_READERS,
     GET_ONLY,
@@ -95,6 +95,10 @@ urlpatterns = [
         "password_change_done",
         rule(SIGNED_IN, methods=GET_ONLY),
     ),
+    # Campus sign-in (CAS), self-service activation and reset by phone code, message preferences.
+    *urls_sso.urlpatterns,
+    *urls_account.urlpatterns,
+    *urls_messaging.urlpatterns,
     page("i18n/setlang/", set_language, "set_language", rule(PUBLIC)),  # what include("django.conf.urls.i18n") adds
     path("counseling/", include("counseling.urls")),
     path("aid/", include("aid.urls")),

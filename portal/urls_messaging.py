@@ -1,0 +1,3 @@
+"""Message preferences: which channels carry each kind of message."""
+
+urlpatterns: list = []
