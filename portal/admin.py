@@ -19,7 +19,9 @@ from portal.models import (
     DormRoom,
     Guardian,
     Holiday,
+    MessagePreference,
     Notification,
+    PhoneCode,
     Reminder,
     RoleAssignment,
     Setting,
@@ -32,9 +34,10 @@ from portal.roster import RosterUploadForm, roster_import
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "full_name", "email", "is_staff", "is_active", "last_login")
+    list_display = ("username", "full_name", "email", "is_staff", "is_active", "local_sign_in", "last_login")
+    list_filter = (*BaseUserAdmin.list_filter, "local_sign_in")
     search_fields = ("username", "full_name", "email")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Nuanxin", {"fields": ("full_name",)}))
+    fieldsets = (*BaseUserAdmin.fieldsets, ("Nuanxin", {"fields": ("full_name", "local_sign_in")}))
 
 
 @admin.register(College)
@@ -169,12 +172,43 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    list_display = ("recipient", "channel", "subject", "due_at", "status", "attempts", "sent_at")
-    list_filter = ("status", "channel")
+    list_display = ("recipient", "channel", "kind", "subject", "due_at", "status", "attempts", "sent_at")
+    list_filter = ("status", "channel", "kind")
     search_fields = ("recipient__username", "dedupe_key", "subject")
     autocomplete_fields = ("recipient",)
     list_select_related = ("recipient",)
     readonly_fields = ("attempts", "last_error", "sent_at", "created_at")
+
+
+@admin.register(MessagePreference)
+class MessagePreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "by_email", "by_sms", "by_wecom")
+    list_filter = ("kind", "by_email", "by_sms", "by_wecom")
+    search_fields = ("user__username", "user__full_name")
+    autocomplete_fields = ("user",)
+    list_select_related = ("user",)
+
+
+@admin.register(PhoneCode)
+class PhoneCodeAdmin(admin.ModelAdmin):
+    """Read-only, for support ("did my code go out?"): the phone masked, never the code (only its hash exists)."""
+
+    list_display = ("created_at", "purpose", "user", "masked_phone", "address", "attempts", "used_at", "expires_at")
+    list_filter = ("purpose",)
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    fields = ("created_at", "purpose", "user", "masked_phone", "address", "attempts", "used_at", "expires_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: PhoneCode) -> str:
+        return f"…{obj.phone[-4:]}" if obj.phone else "—"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PhoneCode | None = None) -> bool:
+        return False
 
 
 @admin.register(Holiday)
