@@ -7,6 +7,8 @@ one-way), with the setting it reads declared there through portal.config:
   after closing: `Case.archived_at` is set, and from then on the case is out of every queue, list, page and
   care file for every role but admins. Nothing is deleted: reports, timeline and the audit trail stay, so an
   inquiry can still reconstruct what happened (through the Django admin, which is audited).
+- portal: activation and reset codes (PhoneCode) are deleted `portal.phone_code_retention_days` (default 30) days
+  after they were asked for; the audit trail keeps that a code was requested, verified or refused.
 - homevisits: visit-record drafts (`VisitDraft`, the server copy of a form being typed in the field) are
   deleted `homevisits.draft_retention_days` (default 30) days after their last change. The identification and
   application "drafts" in aid are the student's own unsubmitted forms, not copies, and are kept.
@@ -19,16 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
 
 from portal import config
-from portal.models import User
+from portal.models import PhoneCode, User
 
 # fn(*, now, dry_run, overrides) -> how many rows it changed (or would change, in a dry run)
 StepFn = Callable[..., int]
@@ -85,3 +88,26 @@ def apply_retention(
     if not dry_run:
         audit_log(actor=actor, action="retention.apply", object_type="retention", changes=results)
     return results
+
+
+# --- The core's own step -----------------------------------------------------------------------------------
+
+PHONE_CODE_DAYS_KEY = "portal.phone_code_retention_days"
+config.declare(
+    PHONE_CODE_DAYS_KEY,
+    30,
+    "Days after which an activation or reset code row (a hash, the phone, the address) is deleted; "
+    "the audit trail keeps what happened.",
+)
+
+
+def delete_old_phone_codes(*, now: datetime, dry_run: bool, overrides: dict[str, Any] | None = None) -> int:
+    """Codes live 10 minutes and the per-number limits look back one day: older rows only hold phone numbers."""
+    old = PhoneCode.objects.filter(created_at__lt=now - timedelta(days=int(setting(PHONE_CODE_DAYS_KEY, overrides))))
+    if dry_run:
+        return old.count()
+    deleted, _per_model = old.delete()
+    return deleted
+
+
+register_step("portal.delete_old_phone_codes", _("Delete old activation and reset codes"), delete_old_phone_codes)

@@ -1,0 +1,42 @@
+"""The core's retention step: activation and reset code rows go after portal.phone_code_retention_days."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from portal.models import AuditEvent, PhoneCode
+from portal.retention import apply_retention
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 12, 7, 3, 40, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def code(days_old: int) -> PhoneCode:
+    created = NOW - timedelta(days=days_old)
+    return PhoneCode.objects.create(
+        purpose=PhoneCode.Purpose.RESET,
+        phone="13800000000",
+        created_at=created,
+        expires_at=created + timedelta(minutes=10),
+    )
+
+
+def test_old_codes_are_deleted_recent_ones_kept():
+    old, edge, recent = code(31), code(29), code(0)
+    assert apply_retention(now=NOW, dry_run=True)["portal.delete_old_phone_codes"] == 1
+    assert PhoneCode.objects.count() == 3  # a dry run changes nothing
+    results = apply_retention(now=NOW)
+    assert results["portal.delete_old_phone_codes"] == 1
+    assert set(PhoneCode.objects.values_list("pk", flat=True)) == {edge.pk, recent.pk}
+    assert not PhoneCode.objects.filter(pk=old.pk).exists()
+    event = AuditEvent.objects.get(action="retention.apply")
+    assert event.changes["portal.delete_old_phone_codes"] == 1
+    assert apply_retention(now=NOW)["portal.delete_old_phone_codes"] == 0  # idempotent
+
+
+def test_the_days_can_be_overridden():
+    code(8)
+    results = apply_retention(now=NOW, overrides={"portal.phone_code_retention_days": 7})
+    assert results["portal.delete_old_phone_codes"] == 1
