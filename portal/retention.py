@@ -8,7 +8,8 @@ one-way), with the setting it reads declared there through portal.config:
   care file for every role but admins. Nothing is deleted: reports, timeline and the audit trail stay, so an
   inquiry can still reconstruct what happened (through the Django admin, which is audited).
 - portal: activation and reset codes (PhoneCode) are deleted `portal.phone_code_retention_days` (default 30) days
-  after they were asked for; the audit trail keeps that a code was requested, verified or refused.
+  after they were asked for; the audit trail keeps that a code was requested, verified or refused. The CAS
+  ticket of a session that ended (django_cas_ng.SessionTicket) is deleted on the next run.
 - homevisits: visit-record drafts (`VisitDraft`, the server copy of a form being typed in the field) are
   deleted `homevisits.draft_retention_days` (default 30) days after their last change. The identification and
   application "drafts" in aid are the student's own unsubmitted forms, not copies, and are kept.
@@ -111,3 +112,22 @@ def delete_old_phone_codes(*, now: datetime, dry_run: bool, overrides: dict[str,
 
 
 register_step("portal.delete_old_phone_codes", _("Delete old activation and reset codes"), delete_old_phone_codes)
+
+
+def delete_stale_cas_tickets(*, now: datetime, dry_run: bool, overrides: dict[str, Any] | None = None) -> int:
+    """The CAS ticket ↔ session rows (django_cas_ng.SessionTicket) of sessions that ended or expired: one query,
+    where django-cas-ng's own clean command loads every session one by one."""
+    from django.contrib.sessions.models import Session
+    from django_cas_ng.models import SessionTicket
+
+    live = Session.objects.filter(expire_date__gt=now).values("session_key")
+    stale = SessionTicket.objects.exclude(session_key__in=live)
+    if dry_run:
+        return stale.count()
+    deleted, _per_model = stale.delete()
+    return deleted
+
+
+register_step(
+    "portal.delete_stale_cas_tickets", _("Delete single sign-on tickets of ended sessions"), delete_stale_cas_tickets
+)

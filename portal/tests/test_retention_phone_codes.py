@@ -1,4 +1,4 @@
-"""The core's retention step: activation and reset code rows go after portal.phone_code_retention_days."""
+"""The core's retention steps: phone-code rows after portal.phone_code_retention_days, CAS tickets of ended sessions."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,3 +40,16 @@ def test_the_days_can_be_overridden():
     code(8)
     results = apply_retention(now=NOW, overrides={"portal.phone_code_retention_days": 7})
     assert results["portal.delete_old_phone_codes"] == 1
+
+
+def test_cas_tickets_of_ended_sessions_are_deleted():
+    from django.contrib.sessions.models import Session
+    from django_cas_ng.models import SessionTicket
+
+    Session.objects.create(session_key="live", session_data="", expire_date=NOW + timedelta(days=1))
+    Session.objects.create(session_key="expired", session_data="", expire_date=NOW - timedelta(seconds=1))
+    SessionTicket.objects.create(session_key="live", ticket="ST-1")
+    SessionTicket.objects.create(session_key="expired", ticket="ST-2")
+    SessionTicket.objects.create(session_key="gone", ticket="ST-3")
+    assert apply_retention(now=NOW)["portal.delete_stale_cas_tickets"] == 2
+    assert list(SessionTicket.objects.values_list("ticket", flat=True)) == ["ST-1"]
