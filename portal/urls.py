@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from portal import urls_account, urls_messaging, urls_sso, views, views_mydata
+from portal import sso, urls_account, urls_messaging, urls_sso, views, views_mydata
 from portal.access import (
     COLLEGE_STUDENT_READERS,
     GET_ONLY,
@@ -83,7 +83,7 @@ urlpatterns = [
     page("healthz", views.healthz, "healthz", rule(PUBLIC, methods=GET_ONLY)),
     page(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        sso.SignInView.as_view(redirect_authenticated_user=True),  # LoginView + the campus sign-in
         "login",
         rule(PUBLIC),
     ),
