@@ -11,11 +11,14 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.audit import audit_log
 from portal.celery import app as celery_app
-from portal.models import Notification, Reminder, Student, User
-from portal.sms import send_sms
+from portal.channels import ChannelRejected, preferences, templates
+from portal.channels import sms as sms_channel
+from portal.channels import wecom as wecom_channel
+from portal.models import MessageKind, MessagePreference, Notification, Reminder, Student, User
 from portal.validators import normalise_phone, validate_phone
 
 logger = logging.getLogger(__name__)
@@ -85,18 +88,78 @@ def reminder_schedule(
     body: str = "",
     url: str = "",
     attachment: tuple[str, str, str] | None = None,
-) -> Reminder:
+    kind: str = MessageKind.NOTICE,
+) -> Reminder | None:
     """Put a message in the outbox. Idempotent: the same dedupe_key schedules it once.
 
     `attachment` is (file name, text content, mimetype), e.g. an .ics invitation. `email_to` (with
     recipient None) sends an e-mail to an address with no login, such as a college's leadership contact.
+    `kind` (portal.models.MessageKind) picks the other channels the recipient gets and their fixed wording:
+    an in-app reminder to a person also schedules its SMS and WeCom rows (keys `<dedupe_key>:sms`,
+    `<dedupe_key>:wecom`) when portal.channels.preferences chooses them; an e-mail reminder to a person is
+    skipped (None) when their preference for `kind` says no e-mail.
     Due-now reminders are pushed to the worker on commit; if the broker is down, beat's minutely
     dispatch sends them as soon as it is back.
     """
     if channel not in Reminder.Channel.values:
         raise DomainError(f"unknown channel {channel!r}")
+    if kind not in MessageKind.values:
+        raise DomainError(f"unknown kind of message {kind!r}")
     if recipient is None and not (channel == Reminder.Channel.EMAIL and email_to):
         raise DomainError("a reminder needs a recipient, or an e-mail address for the e-mail channel")
+    if (
+        channel == Reminder.Channel.EMAIL
+        and recipient is not None
+        and not email_to
+        and not preferences.choice_for(recipient, kind, email=True).by_email
+    ):
+        return None
+    reminder = _schedule_row(
+        recipient=recipient,
+        channel=channel,
+        kind=kind,
+        subject=subject,
+        due_at=due_at,
+        dedupe_key=dedupe_key,
+        email_to=email_to,
+        body=body,
+        url=url,
+        attachment=attachment,
+    )
+    if channel == Reminder.Channel.IN_APP and recipient is not None:
+        for companion in preferences.channels_for(recipient, kind):
+            if companion in COMPANION_CHANNELS:
+                _schedule_row(
+                    recipient=recipient,
+                    channel=companion,
+                    kind=kind,
+                    subject=subject,
+                    due_at=due_at,
+                    dedupe_key=f"{dedupe_key}:{companion}",
+                    body=body,
+                    url=url,
+                )
+    return reminder
+
+
+# The channels an in-app reminder brings along (e-mail is the sender's own call: notify(email=…) or an
+# e-mail reminder with its own content, such as the .ics of an appointment).
+COMPANION_CHANNELS = (Reminder.Channel.SMS, Reminder.Channel.WECOM)
+
+
+def _schedule_row(
+    *,
+    recipient: User | None,
+    channel: str,
+    kind: str,
+    subject: str,
+    due_at: datetime,
+    dedupe_key: str,
+    email_to: str = "",
+    body: str = "",
+    url: str = "",
+    attachment: tuple[str, str, str] | None = None,
+) -> Reminder:
     name, content, mimetype = attachment or ("", "", "")
     reminder, created = Reminder.objects.get_or_create(
         dedupe_key=dedupe_key,
@@ -104,6 +167,7 @@ def reminder_schedule(
             "recipient": recipient,
             "email_to": email_to,
             "channel": channel,
+            "kind": kind,
             "subject": subject[:200],
             "body": body,
             "url": url,
@@ -127,7 +191,12 @@ def _kick_dispatcher_on_commit() -> None:
 
 
 def reminder_cancel(*, dedupe_key: str) -> bool:
-    """Cancel a reminder that has not gone out yet (e.g. the appointment was cancelled)."""
+    """Cancel a reminder that has not gone out yet (e.g. the appointment was cancelled), with the SMS and
+    WeCom rows it brought along. True when the reminder itself was pending."""
+    companions = [f"{dedupe_key}:{channel}" for channel in COMPANION_CHANNELS]
+    Reminder.objects.filter(dedupe_key__in=companions, status=Reminder.Status.PENDING).update(
+        status=Reminder.Status.CANCELLED
+    )
     return bool(
         Reminder.objects.filter(dedupe_key=dedupe_key, status=Reminder.Status.PENDING).update(
             status=Reminder.Status.CANCELLED
@@ -135,28 +204,58 @@ def reminder_cancel(*, dedupe_key: str) -> bool:
     )
 
 
-def notify(*, recipient: User, title: str, body: str = "", url: str = "", dedupe_key: str, email: bool = False) -> None:
-    """Tell someone something now: in the app and, if asked, by e-mail. Both go through the outbox."""
+def notify(
+    *,
+    recipient: User,
+    title: str,
+    body: str = "",
+    url: str = "",
+    dedupe_key: str,
+    email: bool = False,
+    kind: str = MessageKind.NOTICE,
+) -> None:
+    """Tell someone something now: one outbox row per channel portal.channels.preferences chooses for the
+    recipient and `kind` (the inbox always; e-mail when asked by `email` or by their preference; SMS and
+    WeCom with fixed wording). Keys `<dedupe_key>:<channel>`, so the same event reported twice is sent once."""
+    if kind not in MessageKind.values:
+        raise DomainError(f"unknown kind of message {kind!r}")
     now = timezone.now()
-    reminder_schedule(
-        recipient=recipient,
-        channel=Reminder.Channel.IN_APP,
-        subject=title,
-        body=body,
-        url=url,
-        due_at=now,
-        dedupe_key=f"{dedupe_key}:in_app",
-    )
-    if email and recipient.email:
-        reminder_schedule(
+    for channel in preferences.channels_for(recipient, kind, email=email):
+        _schedule_row(
             recipient=recipient,
-            channel=Reminder.Channel.EMAIL,
+            channel=channel,
+            kind=kind,
             subject=title,
             body=body,
             url=url,
             due_at=now,
-            dedupe_key=f"{dedupe_key}:email",
+            dedupe_key=f"{dedupe_key}:{channel}",
         )
+
+
+@transaction.atomic
+def message_preferences_set(*, actor: User, choices: dict[str, preferences.Choice]) -> list[MessagePreference]:
+    """Save the actor's own channel choices, one MessagePreference row per kind. The caller checked nothing: a
+    user may only ever change their own rows, and only for the kinds portal.channels.preferences lets them
+    choose (crisis alerts to staff are fixed)."""
+    allowed = set(preferences.kinds_for(actor))
+    if not choices or set(choices) - allowed:
+        raise DomainError(_("Choose from the listed options."))
+    saved = []
+    for kind, choice in choices.items():
+        row, _created = MessagePreference.objects.update_or_create(
+            user=actor,
+            kind=kind,
+            defaults={"by_email": choice.by_email, "by_sms": choice.by_sms, "by_wecom": choice.by_wecom},
+        )
+        saved.append(row)
+    audit_log(
+        actor=actor,
+        action="message_preferences.changed",
+        obj=actor,
+        changes={kind: [c.by_email, c.by_sms, c.by_wecom] for kind, c in choices.items()},
+    )
+    return saved
 
 
 # A kick is only a shortcut (beat dispatches every minute), so it gets one try on its own connection
@@ -200,10 +299,19 @@ def _deliver(reminder: Reminder) -> None:
             message.attach(reminder.attachment_name, reminder.attachment_content, reminder.attachment_mimetype)
         message.send(fail_silently=False)
     elif reminder.channel == Reminder.Channel.SMS:
-        phone = _phone_of(recipient)
+        # Never the subject or body: an SMS carries the kind's fixed wording only (portal.channels.templates).
+        phone = preferences.phone_of(recipient)
         if not phone:
             raise DomainError("recipient has no phone number")
-        send_sms(phone, reminder.subject)
+        template, params = templates.sms_params_for(reminder.kind)
+        sms_channel.send_template(phone, template, params, out_id=f"reminder-{reminder.pk}")
+    elif reminder.channel == Reminder.Channel.WECOM:
+        userid = preferences.wecom_userid(recipient)
+        if not userid:
+            raise DomainError("recipient has no WeCom id")
+        if not preferences.wecom_enabled():
+            raise DomainError("WeCom is not configured")
+        wecom_channel.send_card(userid, templates.wecom_card(reminder.kind, reminder.url))
 
 
 def _message_id(reminder: Reminder) -> str:
@@ -211,14 +319,6 @@ def _message_id(reminder: Reminder) -> str:
     reminders_dispatch_due) is recognisable, and collapsed by mail systems that deduplicate on it."""
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "nuanxin.localhost"
     return f"<reminder-{reminder.pk}@{domain}>"
-
-
-def _phone_of(user: User) -> str:
-    for profile in ("student", "staff"):
-        obj = getattr(user, profile, None)  # a missing reverse one-to-one is an AttributeError
-        if obj is not None and obj.phone:
-            return obj.phone
-    return ""
 
 
 IN_APP_BATCH = 200
@@ -260,21 +360,26 @@ def _dispatch_in_app_batches(limit: int) -> tuple[int, int]:
 def reminders_dispatch_due(*, limit: int = 1000) -> int:
     """Send due reminders, each exactly once, and return how many went out.
 
-    In-app reminders go first, in batches (_dispatch_in_app_batches). Each e-mail or SMS reminder is claimed
-    in its own transaction with SELECT … FOR UPDATE SKIP LOCKED, sent, and marked sent before the lock is
+    In-app reminders go first, in batches (_dispatch_in_app_batches). Each e-mail, SMS or WeCom reminder is
+    claimed in its own transaction with SELECT … FOR UPDATE SKIP LOCKED, sent, and marked sent before the lock is
     released, so concurrent dispatchers never pick the same row.
     A dispatcher that dies (SIGKILL, power loss) releases its lock with its connection, and its
     uncommitted claim rolls back: the reminder is sent by the next dispatch, never lost. In-app
     notifications are written in the claim's transaction, so they are exactly once whatever happens.
-    E-mail and SMS leave the process before the commit: a death in the moment between the gateway
-    accepting a message and the commit (for e-mail, the SMTP QUIT exchange) sends that one message again,
-    for e-mail with the same Message-ID. Exactly once across an external gateway would need the gateway
-    to deduplicate; this is at least once with that one narrow window (portal/tests/test_faults_worker.py).
+    E-mail, SMS and WeCom leave the process before the commit: a death in the moment between the gateway
+    accepting a message and the commit (for e-mail, the SMTP QUIT exchange; for SMS and WeCom, between the
+    provider receiving the request and its answer being read) sends that one message again, for e-mail with
+    the same Message-ID, for SMS with the same OutId (reminder-<id>). Each channel is its own row, so a
+    message delivered on one channel is never resent on it because another channel failed. Exactly once
+    across an external gateway would need the gateway to deduplicate; this is at least once with that one
+    narrow window (portal/tests/test_faults_worker.py, portal/tests/test_faults_channels.py). The SMS and
+    WeCom calls have 5-second timeouts, so the one row lock a send holds is short; nothing else is locked.
     A failed send is retried with backoff; after REMINDER_MAX_ATTEMPTS, or at once when the failure is a
-    DomainError (nothing to send to), it is marked failed.
+    DomainError (nothing to send to) or a channel's refusal (portal.channels.ChannelRejected), it is marked
+    failed with the error.
     """
     handled, sent = _dispatch_in_app_batches(limit)
-    for _ in range(limit - handled):
+    for _attempt in range(limit - handled):
         with transaction.atomic():
             now = timezone.now()
             reminder = (
@@ -293,8 +398,10 @@ def reminders_dispatch_due(*, limit: int = 1000) -> int:
                     _deliver(reminder)
             except Exception as exc:  # transient (SMTP down) or permanent (no address): retry, then give up
                 reminder.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                # A DomainError (no address, no phone) will not heal by waiting: give up at once.
-                if isinstance(exc, DomainError) or reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
+                # A DomainError (no address, no phone) or a channel's refusal (bad number, unknown WeCom user,
+                # daily SMS limit) will not heal by waiting: give up at once.
+                permanent = isinstance(exc, (DomainError, ChannelRejected))
+                if permanent or reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
                     reminder.status = Reminder.Status.FAILED
                     logger.error("reminder %s failed for good after %s attempts", reminder.pk, reminder.attempts)
                 else:

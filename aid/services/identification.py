@@ -56,7 +56,7 @@ from portal.audit import audit_log
 from portal.kernel.dates import add_working_days, working_days_between
 from portal.kernel.files import check_document, clean_original_name, private_name
 from portal.kernel.workflow import locked, locked_rows, move
-from portal.models import ClassGroup, College, Role, Staff, Student, User
+from portal.models import ClassGroup, College, MessageKind, Role, Staff, Student, User
 from portal.selectors import role_holders
 from portal.services import DomainError, notify, reminder_schedule
 
@@ -693,6 +693,7 @@ def appeal_lodge(*, actor: User, identification: Identification, reason: str) ->
             recipient=user,
             title=_("An identification appeal is waiting for an answer"),
             url=_detail_url(identification),
+            kind=MessageKind.TASK,
             dedupe_key=f"aid:appeal:{appeal.pk}:new:{user.pk}",
         )
         reminder_schedule(
@@ -701,6 +702,7 @@ def appeal_lodge(*, actor: User, identification: Identification, reason: str) ->
             subject=_("An identification appeal is due for an answer today"),
             url=_detail_url(identification),
             due_at=due_at,
+            kind=MessageKind.TASK,
             dedupe_key=f"aid:appeal:{appeal.pk}:due:{user.pk}",
         )
     return appeal

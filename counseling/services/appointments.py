@@ -38,7 +38,7 @@ from portal import config
 from portal.audit import audit_log
 from portal.kernel.dates import holidays_between, is_holiday
 from portal.kernel.workflow import locked, move
-from portal.models import Gender, Reminder, Role, RoleAssignment, Student, User
+from portal.models import Gender, MessageKind, Reminder, Role, RoleAssignment, Student, User
 from portal.services import DomainError, notify, reminder_cancel, reminder_schedule
 from portal.validators import validate_no_control_chars
 
@@ -753,6 +753,7 @@ def _schedule_reminders(booking: Booking) -> None:
             url=_my_bookings_url(),
             due_at=due,
             dedupe_key=key,
+            kind=MessageKind.APPOINTMENT,
         )
         if user.email:
             reminder_schedule(
@@ -764,6 +765,7 @@ def _schedule_reminders(booking: Booking) -> None:
                 due_at=due,
                 dedupe_key=f"{key}:email",
                 attachment=ics,
+                kind=MessageKind.APPOINTMENT,
             )
 
 
@@ -870,6 +872,7 @@ def counsellor_agendas_schedule(*, today: date | None = None) -> int:
             url=_agenda_url(),
             due_at=due,
             dedupe_key=key,
+            kind=MessageKind.TASK,
         )
         scheduled += int(not exists)
     return scheduled

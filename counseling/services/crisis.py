@@ -38,7 +38,7 @@ from portal import config
 from portal.audit import audit_log
 from portal.kernel.dates import month_start
 from portal.kernel.workflow import locked, move
-from portal.models import ClassGroup, Role, RoleAssignment, Student, User
+from portal.models import ClassGroup, MessageKind, Role, RoleAssignment, Student, User
 from portal.selectors import role_holders
 from portal.services import DomainError, lock_idempotency_key, notify, reminder_schedule
 
@@ -160,6 +160,7 @@ def _alert_new_report(case: Case, report: Report) -> None:
             body=body,
             url=url,
             email=high,
+            kind=MessageKind.CRISIS_ALERT if high else MessageKind.TASK,
             dedupe_key=f"crisis:report:{report.pk}:alert:{user.pk}",
         )
     if high and case.college and case.college.leadership_email:
@@ -416,6 +417,7 @@ def _raise_level(case: Case, level: int, *, actor: User | None, reason_code: str
                 title=_("A case was raised to level %(level)s") % {"level": level},
                 url=url,
                 email=True,
+                kind=MessageKind.CRISIS_ALERT,
                 dedupe_key=f"crisis:case:{case.pk}:raised:{level}:{user.pk}",
             )
 
@@ -499,6 +501,7 @@ def case_assign_owner(*, actor: User, case: Case, owner: User) -> Case:
             recipient=owner,
             title=_("A case was assigned to you"),
             url=_case_url(case),
+            kind=MessageKind.TASK,
             dedupe_key=f"crisis:case:{case.pk}:owner:{owner.pk}:{timezone.now():%Y%m%d%H%M%S}",
         )
     return case
@@ -586,6 +589,7 @@ def case_assign_assessors(*, actor: User, case: Case, assessors: list[User]) -> 
             title=_("A case needs your assessment"),
             url=_case_url(case),
             email=True,
+            kind=MessageKind.TASK,
             dedupe_key=f"crisis:case:{case.pk}:assessor:{user.pk}",
         )
     return case
@@ -652,6 +656,7 @@ def reporter_question_answer(*, question: ReporterQuestion, answer: str, actor: 
         recipient=question.asked_by,
         title=_("A reporter answered your question"),
         url=_case_url(case),
+        kind=MessageKind.TASK,
         dedupe_key=f"crisis:answer:{question.pk}",
     )
     return question
@@ -735,6 +740,7 @@ def _schedule_action_reminder(action: InterventionAction) -> None:
         subject=_("An intervention action is due today"),
         url=_case_url(action.case),
         due_at=max(due, timezone.now()),
+        kind=MessageKind.TASK,
         dedupe_key=f"crisis:action:{action.pk}:due:{action.due_date.isoformat()}",
     )
 
@@ -861,6 +867,7 @@ def escalate_overdue_acknowledgements(*, now: datetime | None = None) -> int:
                         title=title,
                         url=_case_url(case),
                         email=True,
+                        kind=MessageKind.CRISIS_ALERT,
                         dedupe_key=f"crisis:case:{case.pk}:ack-escalation:{step}:{user.pk}",
                     )
                 _event(
@@ -891,6 +898,7 @@ def remind_overdue_touchpoints(*, today: date | None = None) -> int:
                         recipient=user,
                         title=_("A case's next touchpoint is overdue"),
                         url=_case_url(case),
+                        kind=MessageKind.TASK,
                         dedupe_key=f"crisis:case:{case.pk}:touchpoint:{touchpoint}:{user.pk}",
                     )
                 done += 1
@@ -908,6 +916,7 @@ def remind_overdue_touchpoints(*, today: date | None = None) -> int:
                             title=_("A case's follow-up is overdue"),
                             url=_case_url(case),
                             email=True,
+                            kind=MessageKind.TASK,
                             dedupe_key=f"crisis:case:{case.pk}:touchpoint-esc:{touchpoint}:{user.pk}",
                         )
                     _event(

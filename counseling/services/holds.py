@@ -43,7 +43,7 @@ from counseling.receipts import receipt_code_for, receipt_hash
 from counseling.services.crisis import centre_counsellors, report_fields_check, report_submit
 from portal import config
 from portal.audit import audit_log
-from portal.models import Student, User
+from portal.models import MessageKind, Student, User
 from portal.services import DomainError, lock_idempotency_key, notify
 
 __all__ = [
@@ -269,6 +269,7 @@ def report_hold(
             body=body,
             url=_holds_url(),
             email=True,
+            kind=MessageKind.CRISIS_ALERT if tag == "danger" else MessageKind.TASK,
             dedupe_key=f"crisis:hold:{hold.pk}:{tag}:{user.pk}",
         )
     return held, True

@@ -178,7 +178,9 @@ def test_email_goes_out_with_its_ics_attachment(mailoutbox, settings):
     assert part.get_content().replace("\r\n", "\n") == ICS.replace("\r\n", "\n")
 
 
-def test_sms_goes_to_the_configured_backend(settings):
+def test_sms_goes_to_the_configured_backend_with_the_fixed_wording_never_the_subject(settings):
+    from portal.channels import templates
+
     settings.SMS_BACKEND = f"{__name__}.fake_sms"
     SENT_SMS.clear()
     student = StudentFactory(phone="13912345678")
@@ -186,7 +188,9 @@ def test_sms_goes_to_the_configured_backend(settings):
 
     assert reminders_dispatch_due() == 1
     assert reminders_dispatch_due() == 0
-    assert SENT_SMS == [("13912345678", "明天 9:00 心理咨询")]
+    # An SMS passes through the provider: it carries the kind's fixed wording, not the reminder's subject.
+    assert [("13912345678", templates.sms_text("notice", {}))] == SENT_SMS
+    assert "心理咨询" not in SENT_SMS[0][1]
 
 
 def test_nothing_to_send_to_fails_at_once_without_retrying(settings, mailoutbox):
