@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "django_cas_ng",  # its SessionTicket table: which CAS ticket started which session (portal/sso.py)
     "portal",
     "counseling",
     "aid",
@@ -123,7 +124,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "portal.sso.LocalPasswordBackend",  # with CAS on: portal passwords only for local_sign_in accounts
     "django.contrib.auth.backends.ModelBackend",
+    "portal.sso.CampusTicketBackend",  # CAS service tickets (portal/sso.py)
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -164,6 +167,28 @@ AXES_CLIENT_IP_CALLABLE = "portal.login_limits.client_address"
 AXES_LOCKOUT_CALLABLE = "portal.login_limits.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+
+# --- Campus sign-in (CAS) ---------------------------------------------------------------------------
+# CAS 2.0/3.0 single sign-on (portal/sso.py, docs/sign-in.md). CAS_SERVER_URL empty = off: sign-in as without it.
+# CAS_USERNAME_ATTRIBUTE empty = the cas:user is the 学号/工号; otherwise the CAS 3.0 attribute that carries it.
+# While CAS is on only accounts marked "local sign-in" (the break-glass admin) may use a portal password, and
+# students too if STUDENTS_MAY_USE_LOCAL_PASSWORD. Every call to the CAS server times out after CAS_TIMEOUT_SECONDS
+# (connecting: 2 s); the sign-in page's reachability check is remembered for CAS_REACHABILITY_SECONDS.
+CAS_SERVER_URL = env.str("CAS_SERVER_URL", default="")
+CAS_VERSION = env.str("CAS_VERSION", default="3")
+CAS_USERNAME_ATTRIBUTE = env.str("CAS_USERNAME_ATTRIBUTE", default="")
+STUDENTS_MAY_USE_LOCAL_PASSWORD = env.bool("STUDENTS_MAY_USE_LOCAL_PASSWORD", default=False)
+CAS_TIMEOUT_SECONDS = env.float("CAS_TIMEOUT_SECONDS", default=5.0)
+CAS_REACHABILITY_SECONDS = env.int("CAS_REACHABILITY_SECONDS", default=30)
+CAS_CREATE_USER = False  # for django-cas-ng's own code: a campus id never creates a portal user
+if CAS_VERSION not in ("2", "3") or CAS_TIMEOUT_SECONDS <= 0 or CAS_REACHABILITY_SECONDS < 1:
+    raise environ.ImproperlyConfigured(
+        "Need CAS_VERSION 2 or 3, CAS_TIMEOUT_SECONDS > 0 and CAS_REACHABILITY_SECONDS >= 1."
+    )
+if CAS_SERVER_URL and not CAS_SERVER_URL.startswith(("https://", "http://")):
+    raise environ.ImproperlyConfigured(f"CAS_SERVER_URL must start with https://: {CAS_SERVER_URL!r}")
+if CAS_SERVER_URL:
+    LOGOUT_REDIRECT_URL = "sso_logout"  # signing out of the portal signs out of CAS too
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -327,9 +352,52 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="nuanxin@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Dotted path of a callable (phone: str, text: str) -> None. The default only logs that a message
-# would go out; a college plugs in its SMS gateway here.
+# SMS (portal/channels/sms.py, docs/messaging.md). SMS_GATEWAY: "log" (default: logs that a message would go out;
+# the outbox then schedules no SMS reminders), "locmem" (tests) or "aliyun" (dysms SendSms). SMS_TEMPLATE_CODES maps
+# the portal's template keys to the provider's codes: "verification_code=SMS_1,crisis_alert=SMS_2,...".
+# SMS_DAILY_LIMIT_PER_PHONE per number and day (Redis), crisis alerts exempt. SMS_BACKEND: the older setting, a
+# dotted path of a callable (phone, text); still called (with the fixed wording) while SMS_GATEWAY is "log".
+SMS_GATEWAY = env.str("SMS_GATEWAY", default="log")
 SMS_BACKEND = env.str("SMS_BACKEND", default="portal.sms.log_only")
+SMS_ALIYUN_ACCESS_KEY_ID = env.str("SMS_ALIYUN_ACCESS_KEY_ID", default="")
+SMS_ALIYUN_ACCESS_KEY_SECRET = env.str("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
+SMS_ALIYUN_ENDPOINT = env.str("SMS_ALIYUN_ENDPOINT", default="https://dysmsapi.aliyuncs.com")
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="暖心")
+SMS_TEMPLATE_CODES = env.dict("SMS_TEMPLATE_CODES", default={})
+SMS_DAILY_LIMIT_PER_PHONE = env.int("SMS_DAILY_LIMIT_PER_PHONE", default=10)
+SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=5.0)
+if SMS_GATEWAY not in ("log", "locmem", "aliyun"):
+    raise environ.ImproperlyConfigured(f"SMS_GATEWAY must be log, locmem or aliyun: {SMS_GATEWAY!r}")
+# WeCom (企业微信) application messages (portal/channels/wecom.py). Empty corp id, agent id or secret = WeCom off.
+WECOM_API_BASE = env.str("WECOM_API_BASE", default="https://qyapi.weixin.qq.com")
+WECOM_CORP_ID = env.str("WECOM_CORP_ID", default="")
+WECOM_AGENT_ID = env.str("WECOM_AGENT_ID", default="")
+WECOM_SECRET = env.str("WECOM_SECRET", default="")
+WECOM_TIMEOUT_SECONDS = env.float("WECOM_TIMEOUT_SECONDS", default=5.0)
+WECOM_TOKEN_MARGIN_SECONDS = env.int("WECOM_TOKEN_MARGIN_SECONDS", default=300)
+
+# --- Account activation and reset by phone code ---------------------------------------------------
+# Self-service activation (学号 + last 6 of the ID-card number + an SMS code) and password reset (学号/工号 + an
+# SMS code) in portal/activation.py; docs/activation.md. Codes live ACCOUNT_CODE_TTL_MINUTES and die after
+# ACCOUNT_CODE_MAX_ATTEMPTS wrong tries. Sent codes per number: at most 1 per ACCOUNT_CODE_NUMBER_INTERVAL_SECONDS,
+# ACCOUNT_CODES_PER_NUMBER_HOUR an hour, ACCOUNT_CODES_PER_NUMBER_DAY a day (silent: the answer never tells).
+# Requests per address an hour, matched or not: ACCOUNT_CODES_PER_ADDRESS_HOUR (LOGIN_ADDRESS_ALLOWLIST
+# addresses, a campus NAT: ACCOUNT_CODES_PER_ALLOWLISTED_ADDRESS_HOUR). Every code request answers no sooner than
+# ACCOUNT_CODE_MIN_RESPONSE_SECONDS, so the SMS gateway's delay does not tell a match from a non-match.
+# ACCOUNT_RESET_FOR_STAFF: staff (not Django-admin accounts) may reset by a code to the phone on their record.
+ACCOUNT_CODE_TTL_MINUTES = env.int("ACCOUNT_CODE_TTL_MINUTES", default=10)
+ACCOUNT_CODE_MAX_ATTEMPTS = env.int("ACCOUNT_CODE_MAX_ATTEMPTS", default=5)
+ACCOUNT_CODE_NUMBER_INTERVAL_SECONDS = env.int("ACCOUNT_CODE_NUMBER_INTERVAL_SECONDS", default=60)
+ACCOUNT_CODES_PER_NUMBER_HOUR = env.int("ACCOUNT_CODES_PER_NUMBER_HOUR", default=5)
+ACCOUNT_CODES_PER_NUMBER_DAY = env.int("ACCOUNT_CODES_PER_NUMBER_DAY", default=10)
+ACCOUNT_CODES_PER_ADDRESS_HOUR = env.int("ACCOUNT_CODES_PER_ADDRESS_HOUR", default=20)
+ACCOUNT_CODES_PER_ALLOWLISTED_ADDRESS_HOUR = env.int("ACCOUNT_CODES_PER_ALLOWLISTED_ADDRESS_HOUR", default=300)
+ACCOUNT_CODE_MIN_RESPONSE_SECONDS = env.float("ACCOUNT_CODE_MIN_RESPONSE_SECONDS", default=0.0 if TESTING else 1.5)
+ACCOUNT_RESET_FOR_STAFF = env.bool("ACCOUNT_RESET_FOR_STAFF", default=True)
+if min(ACCOUNT_CODE_TTL_MINUTES, ACCOUNT_CODE_MAX_ATTEMPTS, ACCOUNT_CODES_PER_ADDRESS_HOUR) < 1:
+    raise environ.ImproperlyConfigured(
+        "Need ACCOUNT_CODE_TTL_MINUTES, ACCOUNT_CODE_MAX_ATTEMPTS and ACCOUNT_CODES_PER_ADDRESS_HOUR >= 1."
+    )
 
 # --- Field encryption ----------------------------------------------------------------------------
 # A list of Fernet keys, newest first. Rotate: put a new key first, run `manage.py reencrypt_fields`,

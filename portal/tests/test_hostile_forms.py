@@ -292,6 +292,18 @@ ENTRIES: list[Entry] = [
         "station",
         lambda d: url("portal:student_contact", d.pk("station", "portal.Student")),
     ),
+    # --- portal: self-service activation and reset (signed out)
+    Entry("portal.forms_account.ActivationRequestForm", ANONYMOUS, lambda d: url("account_activate")),
+    Entry("portal.forms_account.CodeRequestForm", ANONYMOUS, lambda d: url("account_reset")),
+    Entry("portal.forms_account.SetPasswordByCodeForm", ANONYMOUS, lambda d: url("account_activate_confirm")),
+    Entry(
+        "portal.forms_account.SetPasswordByCodeForm",
+        ANONYMOUS,
+        lambda d: url("account_reset_confirm"),
+        note="reset",
+    ),
+    Entry("portal.forms_messaging.MessagePreferencesForm", "student", lambda d: url("message_preferences")),
+    Entry("portal.forms_messaging.MessagePreferencesForm", "station", lambda d: url("message_preferences")),
     # --- counselling: reports
     Entry(C + "reporting.ReportForm", "student", lambda d: url("counseling:report_new")),
     Entry(C + "reporting.ReportForm", "liaison", lambda d: url("counseling:report_new"), note="quick-pick"),
