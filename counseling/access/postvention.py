@@ -22,6 +22,7 @@ from portal.models import Role, User
 
 __all__ = [
     "CHECKIN_ROLES",
+    "checkins_in_menu",
     "may_do_checkins",
     "may_manage_postvention",
     "may_record_checkin",
@@ -43,6 +44,11 @@ def may_manage_postvention(user: User) -> bool:
 def may_see_postvention(user: User) -> bool:
     """The progress view: the centre, and stations (each its own college's plans)."""
     return may_manage_postvention(user) or has_role(user, Role.STATION_COUNSELLOR)
+
+
+def checkins_in_menu(user: User) -> bool:
+    """Student roles find their check-ins in the menu; counsellors through the notice that links to them."""
+    return has_role(user, Role.DORM_LIAISON, Role.CLASS_COMMITTEE)
 
 
 def may_do_checkins(user: User) -> bool:
