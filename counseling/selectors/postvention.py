@@ -74,18 +74,19 @@ def my_checkins(user: User, *, done: bool = False) -> QuerySet[CheckIn]:
         CheckIn.objects.filter(assignee=user, status=status, contact__plan__status=PostventionPlan.Status.OPEN)
         .select_related("contact", "contact__student", "contact__student__class_group", "contact__student__room")
         .only(
-            "pk",
             "due_on",
             "status",
             "outcome",
             "note",
             "done_at",
             "assignee_id",
-            "contact__pk",
+            "contact",
             "contact__name_given",
-            "contact__student__pk",
+            "contact__student",
             "contact__student__name",
+            "contact__student__class_group",
             "contact__student__class_group__name",
+            "contact__student__room",
             "contact__student__room__building",
             "contact__student__room__room",
         )
