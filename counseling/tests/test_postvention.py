@@ -392,3 +392,70 @@ def test_closing_the_plan_stops_reminders_and_the_list_moves_it(world, setup, cl
         == 0
     )
     assert Case.objects.filter(pk=setup["case"].pk).exists()
+
+
+# --- Query budgets ----------------------------------------------------------------------------------------------
+
+
+def test_the_progress_list_costs_the_same_at_5_and_50_plans(world, client_for):
+    from portal.tests.querybudget import assert_bounded
+
+    counselor = world["counselor"]
+
+    def make_rows(n: int) -> list[str]:
+        shown = []
+        for _ in range(n):
+            student = StudentFactory(class_group=world.class_a)
+            incident = services.incident_record(
+                actor=counselor, kind="attempt", occurred_on=timezone.localdate(), narrative="x", student=student
+            )
+            plan, _ = services.postvention_plan_open(actor=counselor, incident=incident)
+            services.postvention_contact_add(actor=counselor, plan=plan, relation="other", name="某某")
+            shown.append(student.student_no)
+        return shown
+
+    assert_bounded(client_for(counselor), reverse("counseling:postvention_list"), make_rows)
+
+
+def test_my_check_ins_cost_the_same_at_5_and_50_rows(world, client_for):
+    from portal.tests.querybudget import assert_bounded
+
+    counselor = world["counselor"]
+    case = open_case(student=world.student_a, in_danger=True)
+    plan, _ = services.postvention_plan_open(actor=counselor, case=case)
+    due = timezone.localdate() + timedelta(days=3)
+
+    def make_rows(n: int) -> list[str]:
+        shown = []
+        for _ in range(n):
+            student = StudentFactory(class_group=world.class_a, room=world.room_a)
+            contact = services.postvention_contact_add(actor=counselor, plan=plan, relation="roommate", student=student)
+            services.checkin_assign(actor=counselor, contact=contact, assignee=world["liaison"], due_on=due)
+            shown.append(student.name)
+        return shown
+
+    assert_bounded(client_for(world["liaison"]), reverse("counseling:my_checkins"), make_rows)
+
+
+def test_the_plan_page_costs_the_same_at_5_and_50_contacts(world, client_for):
+    from portal.tests.querybudget import assert_bounded
+
+    counselor = world["counselor"]
+    case = open_case(student=world.student_a, in_danger=True)
+    plan, _ = services.postvention_plan_open(actor=counselor, case=case)
+    due = timezone.localdate() + timedelta(days=3)
+
+    def make_rows(n: int) -> list[str]:
+        shown = []
+        for _ in range(n):
+            student = StudentFactory(class_group=world.class_a)
+            contact = services.postvention_contact_add(
+                actor=counselor, plan=plan, relation="classmate", student=student
+            )
+            services.checkin_assign(actor=counselor, contact=contact, assignee=world["committee"], due_on=due)
+            shown.append(student.student_no)
+        return shown
+
+    assert_bounded(
+        client_for(counselor), reverse("counseling:postvention_plan", args=[plan.pk]), make_rows, budget=25
+    )
