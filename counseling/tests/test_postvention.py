@@ -456,6 +456,36 @@ def test_the_plan_page_costs_the_same_at_5_and_50_contacts(world, client_for):
             shown.append(student.student_no)
         return shown
 
-    assert_bounded(
-        client_for(counselor), reverse("counseling:postvention_plan", args=[plan.pk]), make_rows, budget=25
+    assert_bounded(client_for(counselor), reverse("counseling:postvention_plan", args=[plan.pk]), make_rows, budget=25)
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("liaison", 200),
+        ("committee", 200),
+        ("station", 200),
+        ("counselor", 200),
+        ("admin", 200),
+        ("student", 403),
+        ("assessor", 403),
+        ("aidreviewer", 403),
+        ("aidofficer", 403),
+        ("visitor", 403),
+    ],
+)
+def test_my_check_ins_by_role(world, setup, client_for, persona, status):
+    assert client_for(world[persona]).get(reverse("counseling:my_checkins")).status_code == status
+
+
+def test_the_centre_opens_the_plan_from_a_level_4_case_page(world, setup, client_for):
+    url = reverse("counseling:case_detail", args=[setup["case"].pk])
+    assert 'data-testid="open-postvention"' in client_for(world["counselor"]).get(url).content.decode()
+    assert 'data-testid="open-postvention"' not in client_for(world["station"]).get(url).content.decode()
+    low = open_case(student=world.student_b)
+    low_url = reverse("counseling:case_detail", args=[low.pk])
+    assert 'data-testid="open-postvention"' not in client_for(world["counselor"]).get(low_url).content.decode()
+    response = client_for(world["counselor"]).post(
+        reverse("counseling:postvention_open"), {"case_number": setup["case"].pk}
     )
+    assert response.url == reverse("counseling:postvention_plan", args=[setup["plan"].pk])
