@@ -340,6 +340,8 @@ def test_assigning_tells_the_assignee_in_words_that_name_nobody(world, setup):
         text = f"{row.subject} {row.body}"
         assert world.student_a.name not in text and world.roommate_a.name not in text
     assert {r.subject for r in rows} >= {"You have a new check-in to do", "A check-in is due today"}
+    assigned = AuditEvent.objects.filter(action="postvention.checkin_assigned", actor=world["counselor"])
+    assert assigned.count() == 2 and assigned.filter(object_id=str(setup["liaison_checkin"].pk)).exists()
 
 
 def test_overdue_check_ins_are_reminded_once_however_often_the_scan_runs(world):
