@@ -491,3 +491,20 @@ def test_the_centre_opens_the_plan_from_a_level_4_case_page(world, setup, client
         reverse("counseling:postvention_open"), {"case_number": setup["case"].pk}
     )
     assert response.url == reverse("counseling:postvention_plan", args=[setup["plan"].pk])
+
+
+def test_the_station_is_linked_only_to_reports_it_may_open(world, setup, client_for):
+    """A worried check-in about a student of another college raises a report in that college's queue."""
+    outsider = services.postvention_contact_add(
+        actor=world["counselor"], plan=setup["plan"], relation="other", student=world.student_b
+    )
+    mine = services.checkin_assign(
+        actor=world["counselor"], contact=outsider, assignee=world["counselor"], due_on=timezone.localdate()
+    )
+    services.checkin_record(actor=world["counselor"], checkin=mine, outcome="worried")
+    services.checkin_record(actor=world["liaison"], checkin=setup["liaison_checkin"], outcome="worried")
+    url = reverse("counseling:postvention_plan", args=[setup["plan"].pk])
+    centre_page = client_for(world["counselor"]).get(url).content.decode()
+    assert centre_page.count('data-testid="checkin-report"') == 2
+    station_page = client_for(world["station"]).get(url).content.decode()
+    assert station_page.count('data-testid="checkin-report"') == 1

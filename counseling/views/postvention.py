@@ -74,7 +74,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not counseling_access.may_manage_postvention(user):
         raise PermissionDenied
-    form = IncidentForm(request.POST or None)
+    form = IncidentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         student = case = None
@@ -161,6 +161,12 @@ def _plan_page(
         )
         contact.assign_open = bound is not None and bound[0] == f"assign-{contact.pk}"
     checkins = [c for contact in contacts for c in contact.checkins.all()]
+    # A worried check-in links to its report's case when the reader may open it (a contact from another college
+    # has their report in that college's queue, which this station cannot open).
+    report_cases = {c.report.case_id for c in checkins if c.report_id}
+    openable = set(access.visible(user, Case).filter(pk__in=report_cases).values_list("pk", flat=True))
+    for checkin in checkins:
+        checkin.report_openable = checkin.report_id is not None and checkin.report.case_id in openable
     context = {
         "plan": plan,
         "contacts": contacts,
