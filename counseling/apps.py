@@ -18,6 +18,8 @@ class CounselingConfig(AppConfig):
             (_("Care files"), "counseling:care_list", access.may_triage, 12),
             (_("Dashboard"), "counseling:dashboard", access.may_triage, 13),
             (_("My cases"), "counseling:my_cases", access.is_assessor_only, 14),
+            (_("Postvention"), "counseling:postvention_list", access.may_see_postvention, 15),
+            (_("My check-ins"), "counseling:my_checkins", access.checkins_in_menu, 16),
         ):
             navigation.register(navigation.NavItem(label, url_name, allowed, order=order))
         navigation.register_home_panel(_screening_campaign_panel)

@@ -269,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counseling.crisis.remind_missing_zero_reports",
         "schedule": crontab(minute=0, hour=9),
     },
+    "postvention-remind-overdue-checkins": {
+        "task": "counseling.postvention.remind_overdue_checkins",
+        "schedule": crontab(minute=35, hour="8,14"),
+    },
     "appointments-generate-slots": {
         "task": "counseling.appointments.generate_slots",
         "schedule": crontab(minute=10, hour=2),

@@ -33,5 +33,14 @@ from counseling.models.crisis import (  # noqa: F401
     ZeroReport,
 )
 from counseling.models.holds import HeldReport, ReportHold  # noqa: F401
+from counseling.models.postvention import (  # noqa: F401
+    CHECKIN_NOTE_MAX,
+    CONTACT_NAME_MAX,
+    INCIDENT_NARRATIVE_MAX,
+    CheckIn,
+    CriticalIncident,
+    PostventionContact,
+    PostventionPlan,
+)
 from counseling.models.screening import Instrument, Invitation, ScreeningCampaign, ScreeningResult  # noqa: F401
 from counseling.models.visits import VISIT_REASON_MAX, VisitRecommendation  # noqa: F401

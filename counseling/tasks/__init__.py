@@ -6,4 +6,5 @@ Task names are explicit, "counseling.<area>.<action>" (see portal/celery.py).
 from counseling.tasks.activities import *  # noqa: F403
 from counseling.tasks.appointments import *  # noqa: F403
 from counseling.tasks.crisis import *  # noqa: F403
+from counseling.tasks.postvention import *  # noqa: F403
 from counseling.tasks.screening import *  # noqa: F403

@@ -328,6 +328,7 @@ class _Scope:
         "identification__student",
         "placement__student",
         "case__student",
+        "contact__plan__student",  # a postvention check-in: the plan's index student
         "report__case__student",
     )
     COLLEGE_PATHS = ("college", "case__college", "report__case__college", "identification__student__college")

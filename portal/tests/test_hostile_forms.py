@@ -282,6 +282,21 @@ def running_notice_row(demo: Demo) -> tuple[int, int, str]:
     raise AssertionError("the demo has no running notice with rows")
 
 
+def first_postvention_contact(demo: Demo) -> int:
+    """The first contact on the demo's plan page (the assign form the page holds first is that contact's)."""
+    from counseling.selectors.postvention import plan_contacts
+
+    plan = demo.first("counselor", "counseling.PostventionPlan")
+    return plan_contacts(plan).first().pk
+
+
+def first_liaison_checkin(demo: Demo) -> int:
+    """The liaison's first check-in still to do (the first card of their page)."""
+    from counseling.selectors.postvention import my_checkins
+
+    return my_checkins(demo.user("liaison")).first().pk
+
+
 C, A, H = "counseling.forms.", "aid.forms.", "homevisits.forms."
 
 ENTRIES: list[Entry] = [
@@ -382,6 +397,38 @@ ENTRIES: list[Entry] = [
         "counselor",
         lambda d: url("counseling:visit_recommendation", d.first("counselor", "counseling.Case").student_id),
         page=lambda d: url("counseling:care_file", d.first("counselor", "counseling.Case").student_id),
+    ),
+    # --- counselling: postvention (the demo's plan for its level-4 case; the liaison's check-ins)
+    Entry(C + "postvention.IncidentForm", "counselor", lambda d: url("counseling:postvention_incident_new")),
+    Entry(
+        C + "postvention.PlanOpenForm",
+        "counselor",
+        lambda d: url("counseling:postvention_open"),
+        page=lambda d: url("counseling:postvention_list"),
+    ),
+    Entry(
+        C + "postvention.ContactForm",
+        "counselor",
+        lambda d: url("counseling:postvention_contact_add", d.pk("counselor", "counseling.PostventionPlan")),
+        page=lambda d: url("counseling:postvention_plan", d.pk("counselor", "counseling.PostventionPlan")),
+    ),
+    Entry(
+        C + "postvention.SuggestedContactsForm",
+        "counselor",
+        lambda d: url("counseling:postvention_contacts_suggested", d.pk("counselor", "counseling.PostventionPlan")),
+        page=lambda d: url("counseling:postvention_plan", d.pk("counselor", "counseling.PostventionPlan")),
+    ),
+    Entry(
+        C + "postvention.CheckInAssignForm",
+        "counselor",
+        lambda d: url("counseling:postvention_checkin_assign", first_postvention_contact(d)),
+        page=lambda d: url("counseling:postvention_plan", d.pk("counselor", "counseling.PostventionPlan")),
+    ),
+    Entry(
+        C + "postvention.CheckInOutcomeForm",
+        "liaison",
+        lambda d: url("counseling:checkin_outcome", first_liaison_checkin(d)),
+        page=lambda d: url("counseling:my_checkins"),
     ),
     # --- counselling: oversight
     Entry(C + "oversight.ZeroReportForm", "committee", lambda d: url("counseling:zero_report")),
