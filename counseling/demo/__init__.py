@@ -2,11 +2,12 @@
 runs the core step, then each app's `STEPS` in INSTALLED_APPS order. Screening comes after the crisis step
 (its positive screens raise reports into the queue the crisis step fills)."""
 
-from counseling.demo import activities, appointments, crisis, screening
+from counseling.demo import activities, appointments, crisis, screening, session_notes
 
 STEPS = (
     activities.seed_activities,
     appointments.seed_appointments,
     crisis.seed_counselling,
     screening.seed_screening,
+    session_notes.seed_session_notes,  # last: adds rows, draws nothing from the shared random order
 )
