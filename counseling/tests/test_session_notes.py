@@ -438,3 +438,9 @@ def test_queue_page_is_for_centre_counsellors_only(world, client_for, supervised
     for persona in ALL_PERSONAS:
         status = client_for(world[persona]).get(reverse("counseling:cosign_queue")).status_code
         assert status == (200 if persona == "counselor" else 403), persona
+
+
+def test_the_agenda_links_centre_counsellors_to_their_queue(world, client_for):
+    link = 'data-testid="cosign-queue-link"'
+    assert link in client_for(world["counselor"]).get(reverse("counseling:agenda")).content.decode()
+    assert link not in client_for(world["station"]).get(reverse("counseling:agenda")).content.decode()
