@@ -35,7 +35,7 @@ from counseling.session_note_rules import cosign_overdue_after, session_note_for
 from portal.audit import audit_log
 from portal.kernel.workflow import locked, move
 from portal.models import MessageKind, User
-from portal.services import DomainError, reminder_schedule
+from portal.services import DomainError, reminder_cancel, reminder_schedule
 from portal.validators import validate_no_control_chars
 
 __all__ = [
@@ -167,7 +167,11 @@ def session_note_cosign(*, actor: User, note: SessionNote) -> SessionNote:
     if not may_cosign(actor, note):
         raise DomainError(_("Only the trainee's supervisor co-signs this note."))
     now = timezone.now()
-    return move(note, S.COSIGNED, actor=actor, values={"cosigned_by": actor, "cosigned_at": now})
+    note = move(note, S.COSIGNED, actor=actor, values={"cosigned_by": actor, "cosigned_at": now})
+    # Nothing left to remind of: drop what has not gone out yet.
+    reminder_cancel(dedupe_key=f"session_note:{note.pk}:cosign_requested")
+    reminder_cancel(dedupe_key=f"session_note:{note.pk}:cosign_overdue:{actor.pk}")
+    return note
 
 
 # --- Amendments ------------------------------------------------------------------------------------------

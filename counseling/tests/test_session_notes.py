@@ -444,3 +444,14 @@ def test_the_agenda_links_centre_counsellors_to_their_queue(world, client_for):
     link = 'data-testid="cosign-queue-link"'
     assert link in client_for(world["counselor"]).get(reverse("counseling:agenda")).content.decode()
     assert link not in client_for(world["station"]).get(reverse("counseling:agenda")).content.decode()
+
+
+def test_cosigning_cancels_the_reminders_that_have_not_gone_out(world, supervised):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        note = signed(world["station"], world.student_a)
+        clock.shift(timedelta(hours=73))
+        services.session_notes_remind_overdue_cosign()
+        services.session_note_cosign(actor=world["counselor"], note=note)
+    pending = Reminder.objects.filter(dedupe_key__startswith=f"session_note:{note.pk}:", status="pending")
+    assert Reminder.objects.filter(dedupe_key__startswith=f"session_note:{note.pk}:").count() >= 2
+    assert not pending.exists()

@@ -57,7 +57,7 @@ def session_note(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     may_edit = is_holder and (note is None or (note.author_id == user.pk and not note.is_locked))
     note_format = note.format if note is not None else session_note_format()
-    initial = {name: getattr(note, name) for name in ("body", *ENCRYPTED_NOTE_FIELDS)} if note else {}
+    initial = {name: getattr(note, name) for name in ENCRYPTED_NOTE_FIELDS} if note else {}
     form = SessionNoteForm(request.POST or None, note_format=note_format, initial=initial)
     if request.method == "POST":
         if not may_edit:
