@@ -10,6 +10,7 @@ import uuid
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from counseling.models import NOTE_SECTIONS, NoteFormat, SessionNote
@@ -45,7 +46,7 @@ class SessionNoteForm(_Helper, forms.Form):
         self.note_format = note_format if note_format in NOTE_SECTIONS else NoteFormat.DAP
         for name in NOTE_SECTIONS[self.note_format]:
             self.fields[name] = forms.CharField(
-                label=SessionNote._meta.get_field(name).verbose_name,
+                label=capfirst(SessionNote._meta.get_field(name).verbose_name),
                 required=self.note_format == NoteFormat.FREE,
                 max_length=NOTE_MAX,
                 validators=[validate_no_control_chars],
