@@ -7,7 +7,15 @@ are readable only by their author and the centre's supervisors (in the app, audi
 from django.contrib import admin
 from django.http import HttpRequest
 
-from counseling.models import AvailabilityTemplate, BlockedDay, Booking, BookingRestriction, Slot, WaitlistEntry
+from counseling.models import (
+    AvailabilityTemplate,
+    BlockedDay,
+    Booking,
+    BookingRestriction,
+    Slot,
+    Supervision,
+    WaitlistEntry,
+)
 
 
 @admin.register(AvailabilityTemplate)
@@ -77,3 +85,15 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     list_select_related = ("student", "counsellor")
     readonly_fields = ("offered_slot", "offer_expires_at")
     autocomplete_fields = ("student", "counsellor")
+
+
+@admin.register(Supervision)
+class SupervisionAdmin(admin.ModelAdmin):
+    """Who is a trainee counsellor and which centre counsellor co-signs their session notes (model.clean checks
+    the supervisor is a centre counsellor). Reassigning a trainee hands their waiting notes to the new
+    supervisor; deleting the row ends the traineeship (notes already waiting keep waiting: reassign first)."""
+
+    list_display = ("trainee", "supervisor", "since")
+    autocomplete_fields = ("trainee", "supervisor")
+    list_select_related = ("trainee", "supervisor")
+    search_fields = ("trainee__username", "trainee__full_name", "supervisor__username", "supervisor__full_name")

@@ -383,9 +383,9 @@ def seed_appointments(school: ScaleSchool) -> dict[str, int]:
     notes = [encrypt(n) for n in SESSION_NOTES]
     n_notes = copy_rows(
         SessionNote,
-        ["booking_id", "author_id", "body", "created_at", "updated_at"],
+        ["booking_id", "author_id", "body", "created_at", "updated_at", "status", "signed_at"],
         (
-            (bid, slots[k][0], rng.choice(notes), slots[k][1] + timedelta(hours=1), slots[k][1] + timedelta(hours=1))
+            (bid, slots[k][0], rng.choice(notes), *[slots[k][1] + timedelta(hours=1)] * 2, "signed", slots[k][1])
             for bid, (k, _i, status, _c) in zip(booking_ids, bookings, strict=True)
             if status == Booking.Status.ATTENDED and rng.random() < 0.1
         ),

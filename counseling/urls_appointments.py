@@ -93,13 +93,7 @@ urlpatterns: list = [
         "booking_outcome",
         rule(STUDENT, *CASE_MANAGERS, pk="counseling.Booking", methods=POST_ONLY, refused=404),
     ),
-    # Session notes: their author and centre supervisors; admins only through the audited admin.
-    page(
-        "appointments/bookings/<int:pk>/note/",
-        views.session_note,
-        "session_note",
-        rule(*COUNSELLORS, pk="counseling.Booking", refused=404),
-    ),
+    # Session notes: counseling/urls_session_notes.py.
     page(
         "appointments/restrictions/<int:pk>/lift/",
         views.restriction_lift,

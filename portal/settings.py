@@ -328,6 +328,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "homevisits.records.remind_follow_ups_due",
         "schedule": crontab(minute=45, hour=8),
     },
+    # Trainees' session notes waiting over 72 h for co-signature: one reminder per note to the supervisor.
+    "session-notes-remind-overdue-cosign": {
+        "task": "counseling.session_notes.remind_overdue_cosign",
+        "schedule": crontab(minute=25),
+    },
     "appointments-send-agendas": {
         "task": "counseling.appointments.send_agendas",
         "schedule": crontab(minute=30, hour=7),

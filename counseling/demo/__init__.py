@@ -2,7 +2,7 @@
 runs the core step, then each app's `STEPS` in INSTALLED_APPS order. Screening comes after the crisis step
 (its positive screens raise reports into the queue the crisis step fills)."""
 
-from counseling.demo import activities, appointments, crisis, postvention, screening
+from counseling.demo import activities, appointments, crisis, postvention, screening, session_notes
 
 STEPS = (
     activities.seed_activities,
@@ -10,4 +10,5 @@ STEPS = (
     crisis.seed_counselling,
     screening.seed_screening,
     postvention.seed_postvention,
+    session_notes.seed_session_notes,  # last: adds rows, draws nothing from the shared random order
 )

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from counseling.models import AvailabilityTemplate, Booking, Mode
-from counseling.services.appointments import NOTE_MAX, REASON_MAX
+from counseling.services.appointments import REASON_MAX
 from portal.models import Gender, User
 from portal.validators import validate_no_control_chars
 
@@ -147,7 +147,3 @@ class OutcomeForm(_PlainForm):
             (Booking.Status.LATE_CANCELLED, _("cancelled late")),
         ],
     )
-
-
-class SessionNoteForm(_PlainForm):
-    body = _text(_("Session note"), max_length=NOTE_MAX, required=True, rows=12)

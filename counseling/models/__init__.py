@@ -9,11 +9,13 @@ from counseling.models.activities import (  # noqa: F401
     JournalIssue,
 )
 from counseling.models.appointments import (  # noqa: F401
+    NOTE_SECTIONS,
     AvailabilityTemplate,
     BlockedDay,
     Booking,
     BookingRestriction,
     Mode,
+    NoteFormat,
     SessionNote,
     Slot,
     WaitlistEntry,
@@ -43,4 +45,5 @@ from counseling.models.postvention import (  # noqa: F401
     PostventionPlan,
 )
 from counseling.models.screening import Instrument, Invitation, ScreeningCampaign, ScreeningResult  # noqa: F401
+from counseling.models.session_notes import SessionNoteAmendment, Supervision  # noqa: F401
 from counseling.models.visits import VISIT_REASON_MAX, VisitRecommendation  # noqa: F401

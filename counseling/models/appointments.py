@@ -250,18 +250,97 @@ class WaitlistEntry(models.Model):
         return f"{self.student} ({self.get_status_display()})"
 
 
+class NoteFormat(models.TextChoices):
+    """How a session note is laid out. The centre picks DAP or SOAP (setting counseling.session_note_format);
+    notes written before structured notes existed are free text."""
+
+    FREE = "free", _("free text")
+    DAP = "dap", _("DAP (data, assessment, plan)")
+    SOAP = "soap", _("SOAP (subjective, objective, assessment, plan)")
+
+
+# The sections of each format, in the order they are written and shown.
+NOTE_SECTIONS: dict[str, tuple[str, ...]] = {
+    NoteFormat.FREE: ("body",),
+    NoteFormat.DAP: ("data", "assessment", "plan"),
+    NoteFormat.SOAP: ("subjective", "objective", "assessment", "plan"),
+}
+
+
 class SessionNote(models.Model):
-    """After a session: encrypted; readable only by its author and centre supervisors; every read audited."""
+    """After a session: encrypted; readable only by its author and centre supervisors; every read audited.
+
+    Written as a draft by the counsellor who held the session, then signed by its author and locked: later
+    changes are amendments (SessionNoteAmendment), appended, never edits. A trainee's signed note waits for
+    the co-signature of their supervisor (counseling.models.session_notes.Supervision)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SIGNED = "signed", _("signed")
+        AWAITING_COSIGN = "awaiting_cosign", _("awaiting co-signature")
+        COSIGNED = "cosigned", _("co-signed")
 
     booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="note")
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    body = EncryptedTextField(_("session note"))
+    # db_default: rows inserted outside the ORM (the scale seed, notes from before structured notes) are free text.
+    format = models.CharField(
+        _("format"), max_length=10, choices=NoteFormat.choices, default=NoteFormat.FREE, db_default=NoteFormat.FREE
+    )
+    body = EncryptedTextField(_("session note"), blank=True, default="", db_default="")
+    subjective = EncryptedTextField(_("subjective"), blank=True, default="", db_default="")
+    objective = EncryptedTextField(_("objective"), blank=True, default="", db_default="")
+    data = EncryptedTextField(_("data"), blank=True, default="", db_default="")
+    assessment = EncryptedTextField(_("assessment"), blank=True, default="", db_default="")
+    plan = EncryptedTextField(_("plan"), blank=True, default="", db_default="")
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_default=Status.DRAFT
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    cosigned_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+
+    flow = Flow(
+        moves={
+            Status.DRAFT: {Status.SIGNED, Status.AWAITING_COSIGN},
+            Status.AWAITING_COSIGN: {Status.COSIGNED},
+        },
+        needs_rule=True,  # counseling.access.session_notes: the author signs, the supervisor co-signs
+        refused=_("This note is %(status)s: it cannot become %(to)s."),
+        forbidden=_("You may not sign this note."),
+        audit="session_note.{to}",
+    )
 
     class Meta:
         verbose_name = _("session note")
         verbose_name_plural = _("session notes")
+        indexes = [
+            models.Index(
+                fields=["signed_at"], condition=Q(status="awaiting_cosign"), name="sessionnote_awaiting_cosign"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(signed_at__isnull=False), name="sessionnote_signed_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cosigned") | Q(cosigned_by__isnull=False, cosigned_at__isnull=False),
+                name="sessionnote_cosigned_has_cosigner",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"note #{self.pk}"
+
+    @property
+    def is_locked(self) -> bool:
+        """Signed (by its author): no more edits, only amendments."""
+        return self.status != self.Status.DRAFT
+
+    def sections(self) -> list[tuple[str, str, str]]:
+        """(field name, label, text) of the note's format, in order."""
+        return [
+            (name, str(self._meta.get_field(name).verbose_name), getattr(self, name))
+            for name in NOTE_SECTIONS[self.format]
+        ]

@@ -5,4 +5,5 @@ from counseling.selectors.appointments import *  # noqa: F403
 from counseling.selectors.crisis import *  # noqa: F403
 from counseling.selectors.postvention import *  # noqa: F403
 from counseling.selectors.screening import *  # noqa: F403
+from counseling.selectors.session_notes import *  # noqa: F403
 from counseling.selectors.visit_recommendations import *  # noqa: F403

@@ -237,13 +237,16 @@ def restrictions_visible(user: User) -> QuerySet[BookingRestriction]:
 
 def session_note_for(user: User, booking: Booking) -> SessionNote | None:
     """The note of a session, for its author or a centre counsellor only (never admins or stations who
-    did not write it); None when there is none yet. 404 for anyone else, and every read is audited."""
-    note = SessionNote.objects.filter(booking=booking).select_related("author").first()
+    did not write it); None when there is none yet. 404 for anyone else. Every read is audited, the
+    amendments shown with it named in the entry; they are on `note.amendment_list`, oldest first."""
+    note = SessionNote.objects.filter(booking=booking).select_related("author", "cosigned_by").first()
     if note is None:
         return None
     if not appt_access.may_read_session_note(user, note):
         raise Http404
-    audit_log(actor=user, action="read", obj=note)
+    note.amendment_list = list(note.amendments.select_related("author").order_by("created_at", "pk"))
+    changes = {"amendments": [a.pk for a in note.amendment_list]} if note.amendment_list else None
+    audit_log(actor=user, action="read", obj=note, changes=changes)
     return note
 
 

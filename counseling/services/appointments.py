@@ -29,7 +29,6 @@ from counseling.models import (
     Booking,
     BookingRestriction,
     Mode,
-    SessionNote,
     Slot,
     WaitlistEntry,
 )
@@ -58,7 +57,6 @@ __all__ = [
     "bookings_close_ended",
     "counsellor_agendas_schedule",
     "ics_for_booking",
-    "session_note_save",
     "slot_cancel",
     "slot_create",
     "slots_generate",
@@ -1041,32 +1039,4 @@ def waitlist_offer_open_slots(*, now: datetime | None = None) -> int:
     return offered
 
 
-# --- Session notes -----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def session_note_save(*, actor: User, booking: Booking, body: str) -> SessionNote:
-    """Write or edit the note of a session that took place. Only the counsellor who held it writes it;
-    only its author edits it. The body is encrypted at rest and never logged."""
-    body = _check_text(body, limit=NOTE_MAX, what=_("The note"))
-    if not body:
-        raise DomainError(_("Write the note first."))
-    booking = locked(booking)
-    if booking.slot.counsellor_id != actor.pk:
-        raise DomainError(_("Only the counsellor who held the session writes its note."))
-    if booking.status not in (S.AWAITING_OUTCOME, S.ATTENDED, S.NO_SHOW, S.CONFIRMED) or (
-        booking.slot.starts_at > timezone.now()
-    ):
-        raise DomainError(_("Notes are written after the session."))
-    note = SessionNote.objects.select_for_update().filter(booking=booking).first()
-    now = timezone.now()
-    if note is None:
-        note = SessionNote.objects.create(booking=booking, author=actor, body=body, created_at=now, updated_at=now)
-        audit_log(actor=actor, action="session_note.written", obj=note)
-    else:
-        if note.author_id != actor.pk:
-            raise DomainError(_("Only the author edits a session note."))
-        note.body, note.updated_at = body, now
-        note.save(update_fields=["body", "updated_at"])
-        audit_log(actor=actor, action="session_note.edited", obj=note)
-    return note
+# Session notes: counseling/services/session_notes.py.

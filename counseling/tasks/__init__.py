@@ -8,3 +8,4 @@ from counseling.tasks.appointments import *  # noqa: F403
 from counseling.tasks.crisis import *  # noqa: F403
 from counseling.tasks.postvention import *  # noqa: F403
 from counseling.tasks.screening import *  # noqa: F403
+from counseling.tasks.session_notes import *  # noqa: F403

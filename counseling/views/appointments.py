@@ -27,7 +27,6 @@ from counseling.forms.appointments import (
     BookingForm,
     OutcomeForm,
     ReasonForm,
-    SessionNoteForm,
     SlotFilterForm,
     SlotForm,
     TemplateForm,
@@ -478,38 +477,3 @@ def restriction_lift(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Restriction lifted: the student's bookings are confirmed directly again."))
     return _agenda_redirect(request)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def session_note(request: HttpRequest, pk: int) -> HttpResponse:
-    """The note of one session: the author writes and edits it; centre counsellors read it. Anyone else
-    (a station counsellor who did not hold the session, admins, students) gets a 404."""
-    user = request.user
-    if not appt_access.is_counsellor_user(user):
-        raise Http404
-    booking = selectors.booking_for(user, pk)
-    is_holder = booking.slot.counsellor_id == user.pk
-    note = selectors.session_note_for(user, booking)
-    if note is None and not is_holder:
-        raise Http404
-    may_edit = is_holder and (note is None or note.author_id == user.pk)
-    form = SessionNoteForm(request.POST or None, initial={"body": note.body if note else ""})
-    if request.method == "POST":
-        if not may_edit:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                services.session_note_save(actor=user, booking=booking, body=form.cleaned_data["body"])
-            except DomainError as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(request, _("Note saved."))
-                return redirect("counseling:session_note", pk=booking.pk)
-        else:
-            messages.error(request, form_errors_text(form))
-    return render(
-        request,
-        "counseling/appointments/session_note.html",
-        {"booking": booking, "note": note, "form": form, "may_edit": may_edit},
-    )

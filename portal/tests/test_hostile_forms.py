@@ -474,9 +474,15 @@ ENTRIES: list[Entry] = [
         page=lambda d: url("counseling:agenda"),
     ),
     Entry(
-        C + "appointments.SessionNoteForm",
+        C + "session_notes.SessionNoteForm",
+        "station",
+        lambda d: url("counseling:session_note", d.any("counseling.SessionNote", status="draft").booking_id),
+    ),
+    Entry(
+        C + "session_notes.AmendmentForm",
         "counselor",
-        lambda d: url("counseling:session_note", d.pk("counselor", "counseling.Booking")),
+        lambda d: url("counseling:session_note_amend", d.any("counseling.SessionNote", status="signed").booking_id),
+        page=lambda d: url("counseling:session_note", d.any("counseling.SessionNote", status="signed").booking_id),
     ),
     # --- counselling: screening
     Entry(C + "screening.ScreeningForm", "student", lambda d: url("counseling:screening_take", "phq9")),
