@@ -33,5 +33,11 @@ from counseling.models.crisis import (  # noqa: F401
     ZeroReport,
 )
 from counseling.models.holds import HeldReport, ReportHold  # noqa: F401
-from counseling.models.screening import Instrument, Invitation, ScreeningCampaign, ScreeningResult  # noqa: F401
+from counseling.models.screening import (  # noqa: F401
+    Instrument,
+    InstrumentDefinition,
+    Invitation,
+    ScreeningCampaign,
+    ScreeningResult,
+)
 from counseling.models.visits import VISIT_REASON_MAX, VisitRecommendation  # noqa: F401

@@ -3,5 +3,6 @@
 from counseling.selectors.activities import *  # noqa: F403
 from counseling.selectors.appointments import *  # noqa: F403
 from counseling.selectors.crisis import *  # noqa: F403
+from counseling.selectors.instruments import *  # noqa: F403
 from counseling.selectors.screening import *  # noqa: F403
 from counseling.selectors.visit_recommendations import *  # noqa: F403
