@@ -406,12 +406,14 @@ def parse_definition(text: str) -> tuple[Definition | None, list[DefinitionError
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return None, [
-            DefinitionError(
-                getattr(exc, "lineno", None),
-                _("Not valid TOML: %(error)s") % {"error": exc.msg if hasattr(exc, "msg") else exc},
-            )
-        ]
+        # Python 3.14 gives exc.lineno; before that the line is only in the message "… (at line 7, column 18)".
+        message = getattr(exc, "msg", None) or str(exc)
+        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+        return None, [DefinitionError(line, _("Not valid TOML: %(error)s") % {"error": message})]
+    except RecursionError:
+        return None, [DefinitionError(None, _("Not valid TOML: nested too deeply."))]
     c = _Checker(text)
     c.unknown_keys(data, TOP_KEYS, ())
     if data.get("format", FORMAT_VERSION) != FORMAT_VERSION:
@@ -474,6 +476,8 @@ def parse_definition(text: str) -> tuple[Definition | None, list[DefinitionError
         text_ = c.text(table.get("text"), ("items", i, "text"))
         set_code = table.get("options", default_set)
         if set_code not in option_sets:
+            if not option_sets:  # "the file has no [[option_sets]]" says it once
+                continue
             c.error(
                 ("items", i, "options"),
                 _("Item %(n)s uses an unknown option set “%(code)s”.") % {"n": i + 1, "code": set_code},
@@ -638,7 +642,8 @@ def parse_definition(text: str) -> tuple[Definition | None, list[DefinitionError
                 )
 
     if c.errors:
-        return None, c.errors
+        # In file order; errors about something missing from the file (no line) first.
+        return None, sorted(c.errors, key=lambda e: (e.line is not None, e.line or 0))
     return (
         Definition(
             code=code,

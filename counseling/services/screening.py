@@ -203,9 +203,9 @@ def campaign_create(
     title = title.strip()
     if not title:
         raise DomainError(_("Give the campaign a title."))
-    # In the order the instruments are offered (shipped first), which is the order students answer them in.
-    available = [d.code for d in instruments.available_definitions()]
-    chosen = [code for code in available if code in set(instruments_chosen)]
+    # In the order given (the page lists them in the order offered): the order students answer them in.
+    available = {d.code for d in instruments.available_definitions()}
+    chosen = list(dict.fromkeys(code for code in instruments_chosen if code in available))
     if not chosen or len(chosen) != len(set(instruments_chosen)):
         raise DomainError(_("Choose at least one questionnaire."))
     if closes_on < opens_on:
