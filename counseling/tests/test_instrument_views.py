@@ -80,7 +80,8 @@ def test_an_inactive_or_unknown_instrument_is_not_offered(world, client_for, loa
     InstrumentDefinition.objects.filter(code="scl_like").update(active=False)
     client = client_for(world["student"])
     assert client.get(reverse("counseling:screening_take", args=["scl_like"])).status_code == 404
-    assert client.post(reverse("counseling:screening_take", args=["scl_like"]), answers_post([1] * 10)).status_code == 404
+    take_scl = reverse("counseling:screening_take", args=["scl_like"])
+    assert client.post(take_scl, answers_post([1] * 10)).status_code == 404
     assert client.get(reverse("counseling:screening_take", args=["bdi"])).status_code == 404
     assert "SCL-like" not in client.get(reverse("counseling:screening_mine")).content.decode()
     form = client_for(world["counselor"]).get(reverse("counseling:campaign_new")).context["form"]
@@ -190,9 +191,10 @@ def test_the_admin_lists_every_error_of_a_bad_file_and_changes_nothing(world, cl
 def test_check_only_loads_nothing(world, client_for):
     response = upload(client_for(world["admin"]), SCL, check_only="on")
     assert response.status_code == 200 and b"has no errors" in response.content
-    assert not InstrumentDefinition.objects.exists() and not AuditEvent.objects.filter(
-        action="instrument_definition.loaded"
-    ).exists()
+    assert (
+        not InstrumentDefinition.objects.exists()
+        and not AuditEvent.objects.filter(action="instrument_definition.loaded").exists()
+    )
 
 
 def test_hostile_uploads_are_errors_never_a_500(world, client_for):
