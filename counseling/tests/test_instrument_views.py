@@ -220,3 +220,30 @@ def test_staff_without_the_permission_are_refused(client_for):
     staff = UserFactory(username="plainstaff", is_staff=True)
     response = upload(client_for(staff), UPI)
     assert response.status_code == 403 and not InstrumentDefinition.objects.exists()
+
+
+# --- Query budgets: loaded instruments' results at 5 and at 50 rows --------------------------------------------
+
+
+def _loaded_results(world, n: int) -> list[str]:
+    """n results of the UPI-like instrument, half scored with version 1 and half with a version 2."""
+    for k in range(n):
+        if k == n // 2 and not InstrumentDefinition.objects.filter(code="upi_like", version=2).exists():
+            v2 = UPI.replace("version = 1", "version = 2").replace('name = "UPI-like"', 'name = "UPI-like 2"')
+            instrument_definition_load(actor=None, data=v2, filename="upi2.toml")
+        screening_submit(student=world.student_a, instrument="upi_like", answers=upi(4), idempotency_key=uuid.uuid4())
+    return ["UPI-like"]
+
+
+def test_my_screenings_with_loaded_instruments_are_bounded(world, client_for, loaded):
+    from portal.tests.querybudget import assert_bounded
+
+    url = reverse("counseling:screening_mine")
+    assert_bounded(client_for(world["student"]), url, lambda n: _loaded_results(world, n))
+
+
+def test_the_care_file_with_loaded_instruments_is_bounded(world, client_for, loaded):
+    from portal.tests.querybudget import assert_bounded
+
+    url = reverse("counseling:care_file", args=[world.student_a.pk])
+    assert_bounded(client_for(world["station"]), url, lambda n: _loaded_results(world, n), budget=40)
