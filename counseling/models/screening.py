@@ -6,7 +6,7 @@ Results are the student's and their counsellors' only: never read by aid or any 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -104,7 +104,10 @@ class ScreeningResult(models.Model):
     # Positive by the definition's rules, stored so lists can filter on it; empty for results saved before
     # (selectors.positive_results_q applies today's PHQ-9/GAD-7 rule to those).
     positive = models.BooleanField(null=True, blank=True, editable=False)
-    factors = models.JSONField(_("factor scores"), default=dict, blank=True)  # {factor code: sum or mean}
+    # {factor code: sum or mean}; a database default too, for rows COPYed in by counseling/scale.py.
+    factors = models.JSONField(
+        _("factor scores"), default=dict, db_default=Value({}, output_field=models.JSONField()), blank=True
+    )
 
     class Meta:
         ordering = ["-completed_at"]
