@@ -312,3 +312,14 @@ def test_scl_factor_scores_are_stored_with_the_result(world):
     result = submit(world.student_a, "scl_like", scl(2, 2, 2, 1, 1, 1, 1, 1, 1, 5))
     assert result.factors == {"somatic": 2.0, "anxiety": 1.0, "mood": 1.0}
     assert (result.total, result.band, result.positive, result.raised_report) == (13, "positive", True, None)
+
+
+@pytest.mark.django_db
+def test_the_students_data_copy_names_a_loaded_instruments_band_in_words(world):
+    from counseling.personal_data import _screening
+
+    instrument_definition_load(actor=None, data=SCL, filename="scl.toml")
+    submit(world.student_a, "scl_like", [2, 2, 2, 1, 1, 1, 1, 1, 1, 5])
+    submit(world.student_a, Instrument.GAD7, [2, 2, 2, 1, 1, 1, 1])
+    rows = _screening(world.student_a)
+    assert {str(v) for row in rows for v in row.values()} >= {"SCL-like", "positive", "GAD-7", "moderate"}

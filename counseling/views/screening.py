@@ -117,9 +117,15 @@ def screening_result(request: HttpRequest, pk: int) -> HttpResponse:
     """The student's own result: the band in kind words, booking and the hotlines, always."""
     result = selectors.result_for_owner(request.user, pk)  # 404 for anyone but the student; audited
     definition = instruments.definition_of(result)  # the version it was scored with
-    outcome = definition.score(result.answers)
+    try:
+        outcome = definition.score(result.answers)
+    except instruments.ScoringError:  # a row that never went through the service (an import): show it plainly
+        outcome = None
     item9 = instruments.item9(result.instrument, result.answers)
     band = definition.band(result.band)
+    shipped = result.instrument in Instrument.values
+    # A loaded instrument's urgent rules speak in their own kind words (PHQ-9 item 9 keeps its reviewed text).
+    urgent_messages = [m.pick() for m in outcome.messages] if outcome and not shipped else []
     return render(
         request,
         "counseling/screening/result.html",
@@ -127,14 +133,11 @@ def screening_result(request: HttpRequest, pk: int) -> HttpResponse:
             "result": result,
             "spec": definition,
             "item9": item9,
-            # A loaded instrument's urgent rule (its own kind words), shown like PHQ-9 item 9.
-            "urgent_messages": [m.pick() for m in outcome.messages]
-            if result.instrument not in Instrument.values
-            else [],
-            "urgent": outcome.level is not None and outcome.level >= 3,
+            "urgent_messages": urgent_messages,
+            "urgent": outcome is not None and outcome.level is not None and outcome.level >= 3,
             "band_message": band.message.pick() if band and band.message else "",
             "band_label": band.label.pick() if band else result.band,
-            "shipped": result.instrument in Instrument.values,
+            "shipped": shipped,
             "positive": instruments.result_is_positive(result),
             "booking_url": booking_url(),
             "campaigns": selectors.open_campaigns_for(result.student),
