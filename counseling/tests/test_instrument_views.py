@@ -247,3 +247,15 @@ def test_the_care_file_with_loaded_instruments_is_bounded(world, client_for, loa
 
     url = reverse("counseling:care_file", args=[world.student_a.pk])
     assert_bounded(client_for(world["station"]), url, lambda n: _loaded_results(world, n), budget=40)
+
+
+def test_the_admin_withdraws_an_instrument_by_unticking_active(world, client_for, loaded):
+    row = InstrumentDefinition.objects.get(code="upi_like")
+    client = client_for(world["admin"])
+    response = client.post(reverse("admin:counseling_instrumentdefinition_change", args=[row.pk]), {"_save": "Save"})
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert not row.active and row.source == UPI  # only `active` changed
+    assert AuditEvent.objects.filter(action="instrument_definition.active_changed", object_id=str(row.pk)).exists()
+    student = client_for(world["student"])
+    assert student.get(reverse("counseling:screening_take", args=["upi_like"])).status_code == 404
