@@ -1,9 +1,9 @@
 """Screening instruments as data: the TOML definition format, its validation and its scoring engine.
 
-The format is described for people in docs/instruments.md. This module is pure (no database, no Django
-models): `parse_definition(text)` turns a file into a `Definition` or a list of `DefinitionError`s, each
-with the line it is about; `Definition.score(answers)` turns raw answers into an `Outcome` (total, band,
-factor scores, the safety level to raise a report at, positive or not).
+The format is described for people in docs/instruments.md. This module is pure (no database, no models;
+only gettext for the error messages): `parse_definition(text)` turns a file into a `Definition` or a list of
+`DefinitionError`s, each with the line it is about; `Definition.score(answers)` turns raw answers into an
+`Outcome` (total, band, factor scores, the safety level to raise a report at, positive or not).
 
 Why TOML: the standard library reads it (tomllib), it allows comments (the citation and the reason for a
 cut-off sit beside the number), and a counsellor can edit it in any text editor. tomllib reports the line
@@ -26,6 +26,9 @@ import tomllib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 256 * 1024
@@ -75,8 +78,6 @@ class Text:
 
     def pick(self, language: str | None = None) -> str:
         if language is None:
-            from django.utils.translation import get_language
-
             language = get_language()
         return self.zh if (language or "").lower().startswith("zh") else self.en
 
@@ -249,6 +250,11 @@ def _holds(c: Condition, total: int, scores: list[int], factors: dict[str, Fract
     return False
 
 
+def line_of(text: str, path: tuple) -> int | None:
+    """The line of `text` a key path such as ("version",) or ("items", 2, "text") is written on, if found."""
+    return _LineFinder(text).find(path)
+
+
 # --- Lines of keys -----------------------------------------------------------------------------------------
 
 
@@ -307,8 +313,6 @@ class _Checker:
         self.errors.append(DefinitionError(self.finder.find(path), message))
 
     def text(self, value: Any, path: tuple, *, required: bool = True) -> Text | None:
-        from django.utils.translation import gettext as _
-
         if value is None and not required:
             return None
         if isinstance(value, str):
@@ -330,8 +334,6 @@ class _Checker:
         return Text(value["zh"].strip(), value["en"].strip())
 
     def integer(self, value: Any, path: tuple, low: int, high: int) -> int | None:
-        from django.utils.translation import gettext as _
-
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             self.error(
                 path,
@@ -342,16 +344,12 @@ class _Checker:
         return value
 
     def number(self, value: Any, path: tuple) -> Fraction | None:
-        from django.utils.translation import gettext as _
-
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1000 <= value <= 100000:
             self.error(path, _("“%(key)s” must be a number.") % {"key": _key(path)})
             return None
         return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
 
     def flag(self, value: Any, path: tuple) -> bool:
-        from django.utils.translation import gettext as _
-
         if value is None:
             return False
         if not isinstance(value, bool):
@@ -360,8 +358,6 @@ class _Checker:
         return value
 
     def table_list(self, data: dict, key: str, *, required: bool) -> list[dict]:
-        from django.utils.translation import gettext as _
-
         value = data.get(key)
         if value is None:
             if required:
@@ -373,8 +369,6 @@ class _Checker:
         return value
 
     def unknown_keys(self, table: dict, allowed: set[str], path: tuple) -> None:
-        from django.utils.translation import gettext as _
-
         for key in sorted(set(table) - allowed):
             self.error((*path, key), _("Unknown key “%(key)s”.") % {"key": _key((*path, key))})
 
@@ -399,8 +393,6 @@ def decode(data: bytes) -> str:
 
 def parse_definition(text: str) -> tuple[Definition | None, list[DefinitionError]]:
     """The definition in `text`, or None and every error found (each with its line where known)."""
-    from django.utils.translation import gettext as _
-
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         return None, [DefinitionError(None, _("The file is larger than 256 KB."))]
     try:

@@ -35,7 +35,7 @@ class LoadResult:
 
 
 def _version_line(text: str) -> int | None:
-    return instrument_format._LineFinder(text).find(("version",))
+    return instrument_format.line_of(text, ("version",))
 
 
 @transaction.atomic
@@ -63,7 +63,7 @@ def instrument_definition_load(*, actor: User | None, data: bytes | str, filenam
         return LoadResult(
             errors=[
                 DefinitionError(
-                    instrument_format._LineFinder(text).find(("code",)),
+                    instrument_format.line_of(text, ("code",)),
                     _("“%(code)s” ships with Nuanxin and cannot be replaced; choose another code.")
                     % {"code": definition.code},
                 )

@@ -259,3 +259,16 @@ def test_the_admin_withdraws_an_instrument_by_unticking_active(world, client_for
     assert AuditEvent.objects.filter(action="instrument_definition.active_changed", object_id=str(row.pk)).exists()
     student = client_for(world["student"])
     assert student.get(reverse("counseling:screening_take", args=["upi_like"])).status_code == 404
+
+
+def test_markup_in_a_loaded_definition_is_shown_as_text(world, client_for):
+    hostile = UPI.replace("Poor appetite", "<script>alert(1)</script>").replace(
+        "Things seem hard for you lately; a counsellor will be in touch.", "<img src=x onerror=alert(1)>"
+    )
+    assert instrument_definition_load(actor=None, data=hostile, filename="x.toml").created
+    client = client_for(world["student"])
+    page = client.get(reverse("counseling:screening_take", args=["upi_like"])).content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    client.post(reverse("counseling:screening_take", args=["upi_like"]), answers_post(upi(10)))
+    result = client.get(reverse("counseling:screening_result", args=[ScreeningResult.objects.get().pk]))
+    assert "<img src=x" not in result.content.decode() and "&lt;img src=x" in result.content.decode()
