@@ -37,16 +37,20 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "instrument_definitions"
 def _load_shipped() -> dict[str, Definition]:
     shipped = {}
     for path in sorted(SHIPPED_DIR.glob("*.toml")):
-        definition, errors = instrument_format.parse_definition(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        definition, errors = instrument_format.parse_definition(text)
         if definition is None:  # a broken shipped file is a bug: fail loudly at import
             raise RuntimeError(f"{path.name}: " + "; ".join(str(e) for e in errors))
         shipped[definition.code] = definition
+        SHIPPED_SOURCES[definition.code] = text
     # PHQ-9 first, then GAD-7: the order they are offered and answered in.
     order = list(Instrument.values)
     return dict(sorted(shipped.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0])))
 
 
-# The definitions shipped with Nuanxin, by code (phq9, gad7), read from counseling/instrument_definitions/.
+# The definitions shipped with Nuanxin, by code (phq9, gad7), read from counseling/instrument_definitions/,
+# and the text of each file (stored with the first result scored with it).
+SHIPPED_SOURCES: dict[str, str] = {}
 SHIPPED: dict[str, Definition] = _load_shipped()
 
 ANSWER_VALUES = tuple(o.value for o in SHIPPED["phq9"].items[0].options)
@@ -115,6 +119,7 @@ __all__ = [
     "PHQ9_ITEM9_INDEX",
     "POSITIVE_TOTAL",
     "SHIPPED",
+    "SHIPPED_SOURCES",
     "Definition",
     "InstrumentSpec",
     "ScoringError",
@@ -151,10 +156,10 @@ def definition(code: str) -> Definition | None:
     """The current (highest) version of an instrument, shipped or loaded; None when unknown."""
     from counseling.selectors.instruments import definition_row_current
 
+    if code in SHIPPED:  # the file in this release is the current version
+        return SHIPPED[code]
     row = definition_row_current(code)
-    if row is not None:
-        return row.parsed()
-    return SHIPPED.get(code)
+    return row.parsed() if row is not None else None
 
 
 def available_definitions() -> list[Definition]:

@@ -10,7 +10,8 @@ __all__ = ["definition_row_current", "definitions_available", "definitions_by_co
 
 
 def definition_row_current(code: str) -> InstrumentDefinition | None:
-    """The highest loaded version of `code` (active or not), or None when none is stored yet."""
+    """The highest stored version of `code` (active or not), or None when none is stored yet. For a shipped
+    instrument the current version is its file's (counseling.instruments.SHIPPED), stored on first use."""
     return InstrumentDefinition.objects.filter(code=code).order_by("-version").first()
 
 
@@ -27,10 +28,14 @@ def definitions_by_code(codes: list[str] | None = None) -> dict[str, Definition]
     """The current definition of each code (shipped ones even when not stored yet), in one query."""
     from counseling.instruments import SHIPPED
 
-    found = {code: row.parsed() for code, row in _current_rows().items() if codes is None or code in codes}
-    for code, shipped in SHIPPED.items():
+    found = {
+        code: row.parsed()
+        for code, row in _current_rows().items()
+        if (codes is None or code in codes) and code not in SHIPPED
+    }
+    for code, shipped in SHIPPED.items():  # the file in this release is the current version
         if codes is None or code in codes:
-            found.setdefault(code, shipped)
+            found[code] = shipped
     return found
 
 
@@ -42,10 +47,9 @@ def definitions_available() -> list[Definition]:
     rows = _current_rows()
     out = []
     for code, shipped in SHIPPED.items():
+        # The file in this release is the current version; withdrawn when its stored row was made inactive.
         row = rows.get(code)
-        if row is None:
+        if row is None or row.version != shipped.version or row.active:
             out.append(shipped)
-        elif row.active:
-            out.append(row.parsed())
     out += [row.parsed() for code, row in sorted(rows.items()) if code not in SHIPPED and row.active]
     return out

@@ -106,7 +106,7 @@ def _version_taken(text: str, definition: instrument_format.Definition) -> Defin
 def instrument_definition_shipped_row(code: str) -> InstrumentDefinition | None:
     """The stored row of a shipped instrument's current file, created on first use (idempotent: the unique
     constraint settles two first uses at once). None for a code that is not shipped."""
-    from counseling.instruments import SHIPPED
+    from counseling.instruments import SHIPPED, SHIPPED_SOURCES
 
     shipped = SHIPPED.get(code)
     if shipped is None:
@@ -114,22 +114,15 @@ def instrument_definition_shipped_row(code: str) -> InstrumentDefinition | None:
     row = InstrumentDefinition.objects.filter(code=code, version=shipped.version).first()
     if row is not None:
         return row
-    path = next(p for p in _shipped_files() if p.stem == code)
     try:
         with transaction.atomic():
             return InstrumentDefinition.objects.create(
                 code=code,
                 version=shipped.version,
                 name=shipped.name,
-                source=path.read_text(encoding="utf-8"),
+                source=SHIPPED_SOURCES[code],
                 checksum=shipped.checksum,
                 shipped=True,
             )
     except IntegrityError:
         return InstrumentDefinition.objects.get(code=code, version=shipped.version)
-
-
-def _shipped_files():
-    from counseling.instruments import SHIPPED_DIR
-
-    return sorted(SHIPPED_DIR.glob("*.toml"))

@@ -178,9 +178,8 @@ def _definition_for_submit(instrument: str) -> InstrumentDefinition:
     from counseling.selectors.instruments import definition_row_current
     from counseling.services.instruments import instrument_definition_shipped_row
 
-    row = definition_row_current(instrument)
-    if row is None:
-        row = instrument_definition_shipped_row(instrument)
+    # A shipped instrument's current version is its file's (stored on first use); a loaded one's, the highest.
+    row = instrument_definition_shipped_row(instrument) or definition_row_current(instrument)
     if row is None or not row.active:
         raise DomainError(_("This questionnaire is not available."))
     return row

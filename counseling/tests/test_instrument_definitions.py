@@ -323,3 +323,17 @@ def test_the_students_data_copy_names_a_loaded_instruments_band_in_words(world):
     submit(world.student_a, Instrument.GAD7, [2, 2, 2, 1, 1, 1, 1])
     rows = _screening(world.student_a)
     assert {str(v) for row in rows for v in row.values()} >= {"SCL-like", "positive", "GAD-7", "moderate"}
+
+
+@pytest.mark.django_db
+def test_a_new_release_of_a_shipped_file_scores_new_results_and_leaves_old_ones(world, monkeypatch):
+    old = submit(world.student_a, Instrument.GAD7, [2, 2, 2, 1, 1, 1, 1])  # 10: moderate under version 1
+    text = instruments.SHIPPED_SOURCES["gad7"].replace("version = 1", "version = 2").replace("min = 10", "min = 11")
+    text = text.replace("max = 9", "max = 10")  # a made-up release moving the cut-off, to see versions apart
+    monkeypatch.setitem(instruments.SHIPPED, "gad7", definition(text))
+    monkeypatch.setitem(instruments.SHIPPED_SOURCES, "gad7", text)
+    new = submit(world.student_b, Instrument.GAD7, [2, 2, 2, 1, 1, 1, 1])
+    assert (new.band, new.definition.version, new.raised_report) == ("mild", 2, None)
+    old.refresh_from_db()
+    assert (old.band, old.definition.version) == ("moderate", 1) and old.raised_report is not None
+    assert InstrumentDefinition.objects.filter(code="gad7").count() == 2
