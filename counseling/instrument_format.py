@@ -445,7 +445,7 @@ def parse_definition(text: str) -> tuple[Definition | None, list[DefinitionError
             continue
         options = []
         for o in raw:
-            value = c.integer(o.get("score"), ("option_sets", i, "options"), -10, 100)
+            value = c.integer(o.get("score"), ("option_sets", i, "options"), 0, 100)
             label = c.text(o.get("label"), ("option_sets", i, "options"))
             if set(o) - {"score", "label"}:
                 c.error(("option_sets", i, "options"), _("An option has only a score and a label."))

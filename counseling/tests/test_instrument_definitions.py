@@ -337,3 +337,9 @@ def test_a_new_release_of_a_shipped_file_scores_new_results_and_leaves_old_ones(
     old.refresh_from_db()
     assert (old.band, old.definition.version) == ("moderate", 1) and old.raised_report is not None
     assert InstrumentDefinition.objects.filter(code="gad7").count() == 2
+
+
+def test_option_scores_are_whole_numbers_from_0_to_100():
+    for bad in ("score = -1", "score = 101", "score = 0.5", 'score = "0"'):
+        found, errors = parse_definition(UPI.replace("score = 0", bad, 1))
+        assert found is None and errors[0].line == 17, (bad, errors)  # the options line of the set
