@@ -7,7 +7,7 @@ its models with the admin site on import).
 from django.contrib import admin
 from django.http import HttpRequest
 
-from counseling import admin_activities, admin_appointments, admin_screening  # noqa: F401
+from counseling import admin_activities, admin_appointments, admin_instruments, admin_screening  # noqa: F401
 from counseling.models import (
     Assessment,
     CareLevelOverride,

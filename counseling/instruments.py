@@ -1,34 +1,62 @@
-"""PHQ-9 and GAD-7: the items, the answer labels and the scoring table, kept in code (DOMAIN.md §2.4).
+"""PHQ-9 and GAD-7, and the loaded instruments: the public names the screening code imports (DOMAIN.md §2.4).
 
-Both instruments were developed by Drs. Robert L. Spitzer, Janet B. W. Williams, Kurt Kroenke and
+The instruments themselves are data now: TOML definition files (docs/instruments.md). PHQ-9 and GAD-7 ship
+in counseling/instrument_definitions/ and the constants below (ANSWER_LABELS, BANDS, PHQ9, GAD7) are read
+from those files when this module is imported, so the names other code imports keep working and the scores
+and bands stay exactly as the tests check them. A college loads further instruments (manage.py
+instrument_load, or the admin) into counseling.models.InstrumentDefinition; `definition()` and
+`available_definitions()` reach those.
+
+Both shipped instruments were developed by Drs. Robert L. Spitzer, Janet B. W. Williams, Kurt Kroenke and
 colleagues with an educational grant from Pfizer Inc.; no permission is required to reproduce, translate,
 display or distribute them. The Chinese wording is the standard Chinese version (患者健康问卷 PHQ-9,
 广泛性焦虑量表 GAD-7); the English wording is the original. Item texts are not run through gettext: the
-validated wording of each language lives here and is picked by the active language, so a translator can
-never paraphrase an item.
-
-Scoring: every item is answered 0–3 about the last two weeks; the total is the sum; the band comes from
-the published cut-offs (Kroenke, Spitzer & Williams 2001; Spitzer et al. 2006) in BANDS below.
+validated wording of each language lives in the definition and is picked by the active language, so a
+translator can never paraphrase an item.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from counseling import instrument_format
+from counseling.instrument_format import Definition, ScoringError
 from counseling.models.screening import Instrument
 
-ANSWER_VALUES = (0, 1, 2, 3)
+if TYPE_CHECKING:
+    from counseling.models import ScreeningResult
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "instrument_definitions"
+
+
+def _load_shipped() -> dict[str, Definition]:
+    shipped = {}
+    for path in sorted(SHIPPED_DIR.glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        definition, errors = instrument_format.parse_definition(text)
+        if definition is None:  # a broken shipped file is a bug: fail loudly at import
+            raise RuntimeError(f"{path.name}: " + "; ".join(str(e) for e in errors))
+        shipped[definition.code] = definition
+        SHIPPED_SOURCES[definition.code] = text
+    # PHQ-9 first, then GAD-7: the order they are offered and answered in.
+    order = list(Instrument.values)
+    return dict(sorted(shipped.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0])))
+
+
+# The definitions shipped with Nuanxin, by code (phq9, gad7), read from counseling/instrument_definitions/,
+# and the text of each file (stored with the first result scored with it).
+SHIPPED_SOURCES: dict[str, str] = {}
+SHIPPED: dict[str, Definition] = _load_shipped()
+
+ANSWER_VALUES = tuple(o.value for o in SHIPPED["phq9"].items[0].options)
 
 # (Chinese, English), in answer order 0..3.
-ANSWER_LABELS: tuple[tuple[str, str], ...] = (
-    ("完全不会", "Not at all"),
-    ("好几天", "Several days"),
-    ("一半以上的天数", "More than half the days"),
-    ("几乎每天", "Nearly every day"),
-)
+ANSWER_LABELS: tuple[tuple[str, str], ...] = tuple((o.label.zh, o.label.en) for o in SHIPPED["phq9"].items[0].options)
 
 # A total of 10 or more on either instrument is a positive screen (a level-2 report, DOMAIN.md §2.4).
 POSITIVE_TOTAL = 10
@@ -37,19 +65,8 @@ PHQ9_ITEM9_INDEX = 8
 
 # The scoring table: (lowest total, highest total, band code), exactly as published.
 BANDS: dict[str, tuple[tuple[int, int, str], ...]] = {
-    Instrument.PHQ9: (
-        (0, 4, "minimal"),
-        (5, 9, "mild"),
-        (10, 14, "moderate"),
-        (15, 19, "moderately_severe"),
-        (20, 27, "severe"),
-    ),
-    Instrument.GAD7: (
-        (0, 4, "minimal"),
-        (5, 9, "mild"),
-        (10, 14, "moderate"),
-        (15, 21, "severe"),
-    ),
+    code: tuple((b.low, b.high, b.code) for b in SHIPPED[code].bands if b.low is not None)
+    for code in (Instrument.PHQ9, Instrument.GAD7)
 }
 
 # Band names for counsellors (care e-file, campaign lists, the neutral report summary).
@@ -75,70 +92,111 @@ class InstrumentSpec:
         return 3 * len(self.items)
 
 
-_STEM = (
-    "在过去两个星期，有多少时候您受到以下任何问题所困扰？",
-    "Over the last 2 weeks, how often have you been bothered by any of the following problems?",
-)
+def _spec_of(definition: Definition) -> InstrumentSpec:
+    return InstrumentSpec(
+        code=definition.code,
+        name=definition.name,
+        title=(definition.title.zh, definition.title.en),
+        stem=(definition.stem.zh, definition.stem.en),
+        items=tuple((item.text.zh, item.text.en) for item in definition.items),
+    )
 
-PHQ9 = InstrumentSpec(
-    code=Instrument.PHQ9,
-    name="PHQ-9",
-    title=("患者健康问卷（PHQ-9）", "Patient Health Questionnaire (PHQ-9)"),
-    stem=_STEM,
-    items=(
-        ("做事时提不起劲或没有兴趣", "Little interest or pleasure in doing things"),
-        ("感到心情低落、沮丧或绝望", "Feeling down, depressed, or hopeless"),
-        ("入睡困难、睡不安稳或睡眠过多", "Trouble falling or staying asleep, or sleeping too much"),
-        ("感觉疲倦或没有活力", "Feeling tired or having little energy"),
-        ("食欲不振或吃太多", "Poor appetite or overeating"),
-        (
-            "觉得自己很糟——或觉得自己很失败，或让自己或家人失望",
-            "Feeling bad about yourself — or that you are a failure or have let yourself or your family down",
-        ),
-        (
-            "对事物专注有困难，例如阅读报纸或看电视时",
-            "Trouble concentrating on things, such as reading the newspaper or watching television",
-        ),
-        (
-            "动作或说话速度缓慢到别人已经察觉？或正好相反——烦躁或坐立不安、动来动去的情况更胜于平常",
-            "Moving or speaking so slowly that other people could have noticed? Or the opposite — being so "
-            "fidgety or restless that you have been moving around a lot more than usual",
-        ),
-        (
-            "有不如死掉或用某种方式伤害自己的念头",
-            "Thoughts that you would be better off dead or of hurting yourself in some way",
-        ),
-    ),
-)
 
-GAD7 = InstrumentSpec(
-    code=Instrument.GAD7,
-    name="GAD-7",
-    title=("广泛性焦虑量表（GAD-7）", "Generalized Anxiety Disorder scale (GAD-7)"),
-    stem=_STEM,
-    items=(
-        ("感觉紧张、焦虑或急切", "Feeling nervous, anxious or on edge"),
-        ("不能够停止或控制担忧", "Not being able to stop or control worrying"),
-        ("对各种各样的事情担忧过多", "Worrying too much about different things"),
-        ("很难放松下来", "Trouble relaxing"),
-        ("由于不安而无法静坐", "Being so restless that it is hard to sit still"),
-        ("变得容易烦恼或急躁", "Becoming easily annoyed or irritable"),
-        ("感到似乎将有可怕的事情发生而害怕", "Feeling afraid as if something awful might happen"),
-    ),
-)
+PHQ9 = _spec_of(SHIPPED[Instrument.PHQ9])
+GAD7 = _spec_of(SHIPPED[Instrument.GAD7])
 
 INSTRUMENTS: dict[str, InstrumentSpec] = {PHQ9.code: PHQ9, GAD7.code: GAD7}
 
 
-class ScoringError(ValueError):
-    """The answers do not fit the instrument (count or range)."""
+__all__ = [
+    "ANSWER_LABELS",
+    "ANSWER_VALUES",
+    "BANDS",
+    "BAND_LABELS",
+    "GAD7",
+    "INSTRUMENTS",
+    "PHQ9",
+    "PHQ9_ITEM9_INDEX",
+    "POSITIVE_TOTAL",
+    "SHIPPED",
+    "SHIPPED_SOURCES",
+    "Definition",
+    "InstrumentSpec",
+    "ScoringError",
+    "answer_labels",
+    "available_definitions",
+    "band_for",
+    "band_label",
+    "definition",
+    "definition_of",
+    "is_positive",
+    "item9",
+    "item_texts",
+    "pick",
+    "result_is_positive",
+    "score",
+    "spec",
+    "validate_answers",
+]
 
 
-def spec(instrument: str) -> InstrumentSpec:
+def spec(instrument: str) -> InstrumentSpec | Definition:
+    """PHQ-9 and GAD-7 as an InstrumentSpec; a loaded instrument as its current Definition (which has the
+    same `code`, `name`, `title`, `stem` and `max_total`); ScoringError for an unknown code."""
     try:
         return INSTRUMENTS[instrument]
-    except KeyError as exc:
-        raise ScoringError(f"unknown instrument {instrument!r}") from exc
+    except KeyError:
+        found = definition(instrument)
+        if found is None:
+            raise ScoringError(f"unknown instrument {instrument!r}") from None
+        return found
+
+
+def definition(code: str) -> Definition | None:
+    """The current (highest) version of an instrument, shipped or loaded; None when unknown."""
+    from counseling.selectors.instruments import definition_row_current
+
+    if code in SHIPPED:  # the file in this release is the current version
+        return SHIPPED[code]
+    row = definition_row_current(code)
+    return row.parsed() if row is not None else None
+
+
+def available_definitions() -> list[Definition]:
+    """Instruments that may be taken and chosen for a campaign now: the current version of each, active."""
+    from counseling.selectors.instruments import definitions_available
+
+    return definitions_available()
+
+
+def definition_of(result: ScreeningResult) -> Definition:
+    """The definition a result was scored with (results from before definitions were data: version 1)."""
+    if result.definition_id is not None:
+        return result.definition.parsed()
+    if result.instrument in SHIPPED:
+        return SHIPPED[result.instrument]
+    found = definition(result.instrument)
+    if found is None:
+        raise ScoringError(f"unknown instrument {result.instrument!r}")
+    return found
+
+
+def band_label(result: ScreeningResult, language: str | None = None) -> str:
+    """The band of a result in words, from its definition (BAND_LABELS for PHQ-9/GAD-7)."""
+    if result.band in BAND_LABELS and result.instrument in SHIPPED:
+        return str(BAND_LABELS[result.band])
+    try:
+        return definition_of(result).band_label(result.band, language)
+    except ScoringError:
+        return result.band
+
+
+def result_is_positive(result: ScreeningResult) -> bool:
+    """A positive screen by the rules of the definition the result was scored with (stored at scoring time;
+    results from before use today's PHQ-9/GAD-7 rule)."""
+    if result.positive is not None:
+        return result.positive
+    return is_positive(result.instrument, result.total, result.answers)
 
 
 def _lang_index(language: str | None = None) -> int:
@@ -150,7 +208,16 @@ def pick(pair: tuple[str, str], language: str | None = None) -> str:
     return pair[_lang_index(language)]
 
 
+def _loaded(instrument: str) -> Definition:
+    found = definition(instrument)
+    if found is None:
+        raise ScoringError(f"unknown instrument {instrument!r}")
+    return found
+
+
 def item_texts(instrument: str, language: str | None = None) -> list[str]:
+    if instrument not in INSTRUMENTS:
+        return [item.text.pick(language) for item in _loaded(instrument).items]
     return [pick(item, language) for item in spec(instrument).items]
 
 
@@ -159,14 +226,22 @@ def answer_labels(language: str | None = None) -> list[tuple[int, str]]:
 
 
 def band_for(instrument: str, total: int) -> str:
-    for low, high, band in BANDS[spec(instrument).code]:
+    """The band of a total from the band table (for a loaded instrument whose rules set bands, use
+    `definition(code).score(answers)` instead: its band may depend on more than the total)."""
+    table = BANDS.get(instrument) or tuple(
+        (b.low, b.high, b.code) for b in _loaded(instrument).bands if b.low is not None
+    )
+    for low, high, band in table:
         if low <= total <= high:
             return band
     raise ScoringError(f"total {total} is outside the range of {instrument}")
 
 
 def validate_answers(instrument: str, answers: list[int]) -> list[int]:
-    """The answers as a list of ints, one per item, each 0–3; ScoringError otherwise."""
+    """The answers as a list of ints, one per item, each 0–3 (each one of its item's options for a loaded
+    instrument); ScoringError otherwise."""
+    if instrument not in INSTRUMENTS:
+        return _loaded(instrument).validate_answers(answers)
     items = spec(instrument).items
     if not isinstance(answers, (list, tuple)) or len(answers) != len(items):
         raise ScoringError(f"{instrument} needs {len(items)} answers")
@@ -180,7 +255,10 @@ def validate_answers(instrument: str, answers: list[int]) -> list[int]:
 
 
 def score(instrument: str, answers: list[int]) -> tuple[int, str]:
-    """(total, band) of a complete set of answers."""
+    """(total, band) of a complete set of answers (a loaded instrument: by its current version)."""
+    if instrument not in INSTRUMENTS:
+        outcome = _loaded(instrument).score(answers)
+        return outcome.total, outcome.band
     answers = validate_answers(instrument, answers)
     total = sum(answers)
     return total, band_for(instrument, total)
@@ -194,5 +272,11 @@ def item9(instrument: str, answers: list[int]) -> int:
 
 
 def is_positive(instrument: str, total: int, answers: list[int]) -> bool:
-    """A positive screen: a total of 10 or more, or PHQ-9 item 9 above 0."""
+    """A positive screen: a total of 10 or more, or PHQ-9 item 9 above 0. For a loaded instrument, by the
+    rules of its current version (prefer `result_is_positive(result)`, which uses the result's version)."""
+    if instrument not in INSTRUMENTS:
+        try:
+            return _loaded(instrument).score(answers).positive
+        except ScoringError:
+            return False
     return total >= POSITIVE_TOTAL or item9(instrument, answers) > 0

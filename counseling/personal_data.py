@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from counseling.instruments import BAND_LABELS
+from counseling.instruments import band_label
 from counseling.models import Booking, EventSignup, Invitation, Report, ScreeningResult, WaitlistEntry
 from portal.models import Student
 from portal.personal_data import Row, register_section
@@ -75,14 +75,18 @@ def _waitlist(student: Student) -> list[Row]:
 
 
 def _screening(student: Student) -> list[Row]:
-    results = ScreeningResult.objects.filter(student=student).select_related("campaign").order_by("-completed_at")
+    results = (
+        ScreeningResult.objects.filter(student=student)
+        .select_related("campaign", "definition")
+        .order_by("-completed_at")
+    )
     return [
         {
             _("completed"): r.completed_at,
             _("instrument"): r.get_instrument_display(),
             _("answers"): r.answers,
             _("score"): r.total,
-            _("band"): BAND_LABELS.get(r.band, r.band),
+            _("band"): band_label(r),  # a loaded instrument's band in the words of the version it was scored with
             _("campaign"): r.campaign.title if r.campaign else "",
         }
         for r in results

@@ -19,24 +19,31 @@ NOTHING_SAVED = _("Nothing was saved: please choose one answer for every questio
 
 
 class ScreeningForm(forms.Form):
-    """One page, every item required, each answered 0–3. The hidden key makes a resubmit save once."""
+    """One page, every item required, each answered with one of its options (0–3 for PHQ-9/GAD-7; yes/no,
+    1–5 … for a loaded instrument), rendered from the instrument's current definition. The hidden key makes
+    a resubmit save once."""
 
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
-    def __init__(self, *args: object, instrument: str, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, instrument: str, definition: instruments.Definition | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.spec = instruments.spec(instrument)
-        choices = [(str(value), label) for value, label in instruments.answer_labels()]
-        for number, text in enumerate(instruments.item_texts(instrument), start=1):
-            self.fields[f"item_{number}"] = forms.TypedChoiceField(
-                label=text,
-                choices=choices,
+        self.spec = definition or instruments.definition(instrument)
+        if self.spec is None:
+            raise instruments.ScoringError(f"unknown instrument {instrument!r}")
+        invalid = (
+            _("Choose one of the four answers.")
+            if instrument in instruments.INSTRUMENTS
+            else _("Choose one of the answers.")
+        )
+        for item in self.spec.items:
+            self.fields[f"item_{item.number}"] = forms.TypedChoiceField(
+                label=item.text.pick(),
+                choices=[(str(option.value), option.label.pick()) for option in item.options],
                 coerce=int,
                 widget=forms.RadioSelect(attrs={"class": "btn-check", "autocomplete": "off"}),
-                error_messages={
-                    "required": _("Choose an answer."),
-                    "invalid_choice": _("Choose one of the four answers."),
-                },
+                error_messages={"required": _("Choose an answer."), "invalid_choice": invalid},
             )
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -72,13 +79,18 @@ class CampaignForm(forms.Form):
     closes_on = forms.DateField(label=_("Closes"), widget=forms.DateInput(attrs={"type": "date"}))
     instruments = forms.MultipleChoiceField(
         label=_("Questionnaires"),
-        choices=Instrument.choices,
+        choices=(),
         initial=list(Instrument.values),
         widget=forms.CheckboxSelectMultiple,
+        help_text=_("Students answer them in the order listed."),
     )
 
     def __init__(self, *args: object, years: list[int], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        # Every instrument that may be chosen now: PHQ-9, GAD-7 and the active loaded ones.
+        self.fields["instruments"].choices = [
+            (d.code, f"{d.name} · {d.title.pick()}") for d in instruments.available_definitions()
+        ]
         self.fields["enrolment_year"].choices = [(y, str(y)) for y in years]
         if years:
             self.fields["enrolment_year"].initial = years[0]

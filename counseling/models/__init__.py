@@ -44,6 +44,12 @@ from counseling.models.postvention import (  # noqa: F401
     PostventionContact,
     PostventionPlan,
 )
-from counseling.models.screening import Instrument, Invitation, ScreeningCampaign, ScreeningResult  # noqa: F401
+from counseling.models.screening import (  # noqa: F401
+    Instrument,
+    InstrumentDefinition,
+    Invitation,
+    ScreeningCampaign,
+    ScreeningResult,
+)
 from counseling.models.session_notes import SessionNoteAmendment, Supervision  # noqa: F401
 from counseling.models.visits import VISIT_REASON_MAX, VisitRecommendation  # noqa: F401

@@ -6,7 +6,7 @@ Results are the student's and their counsellors' only: never read by aid or any 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +18,41 @@ from portal.models import Student, User
 class Instrument(models.TextChoices):
     PHQ9 = "phq9", "PHQ-9"
     GAD7 = "gad7", "GAD-7"
+
+
+class InstrumentDefinition(models.Model):
+    """One version of a screening instrument's definition file (docs/instruments.md), as loaded.
+
+    Never changed once loaded: a new version is a new row, so a result keeps the definition it was scored
+    with. PHQ-9 and GAD-7 ship as files in counseling/instrument_definitions/ and are stored here on first
+    use; a college loads others it is licensed to use (manage.py instrument_load, or the admin).
+    """
+
+    code = models.CharField(_("code"), max_length=40)
+    version = models.PositiveIntegerField(_("version"))
+    name = models.CharField(_("name"), max_length=40)
+    source = models.TextField(_("definition file"))  # the TOML text exactly as loaded
+    checksum = models.CharField(_("checksum"), max_length=64)
+    shipped = models.BooleanField(_("shipped with Nuanxin"), default=False)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive instruments cannot be chosen for new campaigns or taken.")
+    )
+    loaded_at = models.DateTimeField(_("loaded"), default=timezone.now)
+    loaded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="instrument_code_version_unique")]
+        verbose_name = _("screening instrument")
+        verbose_name_plural = _("screening instruments")
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    def parsed(self):  # -> counseling.instrument_format.Definition
+        from counseling.instrument_format import parse_cached
+
+        return parse_cached(self.source)
 
 
 class ScreeningCampaign(models.Model):
@@ -49,8 +84,9 @@ class ScreeningCampaign(models.Model):
 
 class ScreeningResult(models.Model):
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="screening_results")
-    instrument = models.CharField(_("instrument"), max_length=5, choices=Instrument.choices)
-    answers = models.JSONField(_("answers"))  # list of 0–3 per item, in item order
+    # The instrument's code (phq9, gad7 or a loaded one); its definition version is `definition`.
+    instrument = models.CharField(_("instrument"), max_length=40)
+    answers = models.JSONField(_("answers"))  # the option score chosen per item, in item order (raw, unreversed)
     total = models.PositiveSmallIntegerField(_("score"))
     band = models.CharField(_("band"), max_length=20)
     campaign = models.ForeignKey(
@@ -60,6 +96,18 @@ class ScreeningResult(models.Model):
     # The concern report this result raised through the crisis service (item 9 > 0, or a score ≥ 10).
     raised_report = models.ForeignKey(Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     idempotency_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
+    # The definition version it was scored with; empty for results saved before definitions were data
+    # (those are PHQ-9/GAD-7 version 1, whose scoring has not changed).
+    definition = models.ForeignKey(
+        InstrumentDefinition, on_delete=models.PROTECT, null=True, blank=True, related_name="results"
+    )
+    # Positive by the definition's rules, stored so lists can filter on it; empty for results saved before
+    # (selectors.positive_results_q applies today's PHQ-9/GAD-7 rule to those).
+    positive = models.BooleanField(null=True, blank=True, editable=False)
+    # {factor code: sum or mean}; a database default too, for rows COPYed in by counseling/scale.py.
+    factors = models.JSONField(
+        _("factor scores"), default=dict, db_default=Value({}, output_field=models.JSONField()), blank=True
+    )
 
     class Meta:
         ordering = ["-completed_at"]
@@ -72,6 +120,14 @@ class ScreeningResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_instrument_display()} {self.total}"
+
+    def get_instrument_display(self) -> str:
+        """The instrument's short name (PHQ-9), from the definition it was scored with."""
+        if self.instrument in Instrument.values:
+            return Instrument(self.instrument).label
+        if self.definition_id is not None:
+            return self.definition.name
+        return self.instrument
 
 
 class Invitation(models.Model):

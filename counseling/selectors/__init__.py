@@ -3,6 +3,7 @@
 from counseling.selectors.activities import *  # noqa: F403
 from counseling.selectors.appointments import *  # noqa: F403
 from counseling.selectors.crisis import *  # noqa: F403
+from counseling.selectors.instruments import *  # noqa: F403
 from counseling.selectors.postvention import *  # noqa: F403
 from counseling.selectors.screening import *  # noqa: F403
 from counseling.selectors.session_notes import *  # noqa: F403

@@ -19,6 +19,7 @@ from counseling import instruments
 from counseling.access.screening import screening_scope_q
 from counseling.models import Instrument, Invitation, ScreeningCampaign, ScreeningResult
 from counseling.selectors.crisis import care_file_sections
+from counseling.selectors.instruments import definitions_by_code
 from portal import access
 from portal.models import Student, User
 
@@ -41,10 +42,13 @@ __all__ = [
 
 
 def positive_results_q() -> Q:
-    """A positive screen: a total of 10 or more, or PHQ-9 item 9 above 0 (a jsonb array index)."""
-    return Q(total__gte=instruments.POSITIVE_TOTAL) | Q(
-        instrument=Instrument.PHQ9, **{f"answers__{instruments.PHQ9_ITEM9_INDEX}__gt": 0}
+    """A positive screen by its definition's rules (stored as `positive` when scored). Results saved before
+    that (positive empty) are PHQ-9/GAD-7: a total of 10 or more, or PHQ-9 item 9 above 0 (a jsonb index)."""
+    legacy = Q(positive__isnull=True, instrument__in=[Instrument.PHQ9, Instrument.GAD7]) & (
+        Q(total__gte=instruments.POSITIVE_TOTAL)
+        | Q(instrument=Instrument.PHQ9, **{f"answers__{instruments.PHQ9_ITEM9_INDEX}__gt": 0})
     )
+    return Q(positive=True) | legacy
 
 
 def campaign_students(campaign: ScreeningCampaign) -> QuerySet[Student]:
@@ -80,12 +84,16 @@ def student_of(user: User) -> Student | None:
 
 
 def my_results(student: Student) -> QuerySet[ScreeningResult]:
-    return ScreeningResult.objects.filter(student=student).select_related("campaign").order_by("-completed_at", "-pk")
+    return (
+        ScreeningResult.objects.filter(student=student)
+        .select_related("campaign", "definition")
+        .order_by("-completed_at", "-pk")
+    )
 
 
 def result_for_owner(user: User, pk: int) -> ScreeningResult:
     """One of the user's own results (404 for anyone else's, whoever asks); the read is audited."""
-    qs = ScreeningResult.objects.filter(student__user_id=user.pk).select_related("student", "campaign")
+    qs = ScreeningResult.objects.filter(student__user_id=user.pk).select_related("student", "campaign", "definition")
     return access.get_for_user(user, qs, pk=pk)
 
 
@@ -109,8 +117,8 @@ class CampaignTodo:
     """An open campaign as one student sees it: what is still to do."""
 
     campaign: ScreeningCampaign
-    pending: list[instruments.InstrumentSpec] = field(default_factory=list)
-    done: list[instruments.InstrumentSpec] = field(default_factory=list)
+    pending: list[instruments.InstrumentSpec | instruments.Definition] = field(default_factory=list)
+    done: list[instruments.InstrumentSpec | instruments.Definition] = field(default_factory=list)
 
     @property
     def completed(self) -> bool:
@@ -120,7 +128,8 @@ class CampaignTodo:
 def open_campaigns_for(student: Student | None, *, today: date | None = None) -> list[CampaignTodo]:
     """Open campaigns of the student's enrolment year, with the questionnaires still to answer.
 
-    Two queries whatever the number of campaigns. For the portal home and the counselling home: include
+    Two queries whatever the number of campaigns (a third when one uses a loaded instrument). For the portal
+    home and the counselling home: include
     "counseling/screening/partials/campaign_banner.html" with campaigns=<this list>.
     """
     if student is None:
@@ -137,11 +146,14 @@ def open_campaigns_for(student: Student | None, *, today: date | None = None) ->
         ScreeningResult.objects.filter(student=student, campaign__in=campaigns).values_list("campaign_id", "instrument")
     )
     todos = []
+    other_codes = sorted({code for c in campaigns for code in c.instruments} - set(instruments.INSTRUMENTS))
+    loaded = definitions_by_code(other_codes) if other_codes else {}
     for campaign in campaigns:
         todo = CampaignTodo(campaign)
         for code in campaign.instruments:
-            if code in instruments.INSTRUMENTS:
-                (todo.done if (campaign.pk, code) in done else todo.pending).append(instruments.spec(code))
+            found = instruments.INSTRUMENTS.get(code) or loaded.get(code)
+            if found is not None:
+                (todo.done if (campaign.pk, code) in done else todo.pending).append(found)
         todos.append(todo)
     return todos
 
@@ -266,7 +278,7 @@ def campaign_positives(user: User, campaign: ScreeningCampaign) -> list[Positive
         access.visible(user, ScreeningResult)
         .filter(campaign=campaign)
         .filter(positive_results_q())
-        .select_related("student", "student__college", "student__class_group")
+        .select_related("student", "student__college", "student__class_group", "definition")
         .annotate(case_id=F("raised_report__case_id"))
         .order_by("student_id", "instrument", "-completed_at")
     )
@@ -290,7 +302,7 @@ def screening_care_section(student: Student) -> dict | None:
     student's own station only: the care file view has checked that and audited the read)."""
     results = list(
         ScreeningResult.objects.filter(student=student)
-        .select_related("campaign")
+        .select_related("campaign", "definition")
         .annotate(case_id=F("raised_report__case_id"))
         .order_by("-completed_at", "-pk")
     )
@@ -301,8 +313,9 @@ def screening_care_section(student: Student) -> dict | None:
     )
     open_invitation = any(i.status == Invitation.Status.INVITED for i in invitations)
     for result in results:
-        result.positive = instruments.is_positive(result.instrument, result.total, result.answers)
+        result.positive = instruments.result_is_positive(result)
         result.item9 = instruments.item9(result.instrument, result.answers)
+        result.band_text = instruments.band_label(result)
     return {
         "title": _("Screening results"),
         "template": "counseling/screening/care_results.html",

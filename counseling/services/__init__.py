@@ -4,6 +4,7 @@ from counseling.services.activities import *  # noqa: F403
 from counseling.services.appointments import *  # noqa: F403
 from counseling.services.crisis import *  # noqa: F403
 from counseling.services.holds import *  # noqa: F403
+from counseling.services.instruments import *  # noqa: F403
 from counseling.services.postvention import *  # noqa: F403
 from counseling.services.screening import *  # noqa: F403
 from counseling.services.session_notes import *  # noqa: F403

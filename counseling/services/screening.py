@@ -1,9 +1,11 @@
-"""Writes of screening: a student's PHQ-9/GAD-7 submission with its safety rules, freshman campaigns
+"""Writes of screening: a student's questionnaire submission with its safety rules, freshman campaigns
 (心理普查) and their reminders, interview invitations (邀约) and their answers.
 
-Safety rules (DOMAIN.md §2.4) go through the crisis service, the only way screening raises a report:
-PHQ-9 item 9 > 0 → a level-3 report whatever the total; a total ≥ 10 on either instrument → a level-2
-report (the crisis service skips it when the student already has an open case). The report's narrative is
+Safety rules (DOMAIN.md §2.4) go through the crisis service, the only way screening raises a report. They
+are part of each instrument's definition (docs/instruments.md), scored with the current version, which the
+result keeps: for PHQ-9, item 9 > 0 → a level-3 report whatever the total; a total ≥ 10 on either PHQ-9 or
+GAD-7 → a level-2 report (the crisis service skips it when the student already has an open case); a loaded
+instrument raises the highest level of its matching rules and band. The report's narrative is
 a neutral summary of numbers, never a diagnosis. Answers never go into the audit trail.
 """
 
@@ -20,7 +22,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from counseling import instruments
-from counseling.models import Booking, Instrument, Invitation, Level, ScreeningCampaign, ScreeningResult, Slot
+from counseling.models import (
+    Booking,
+    Instrument,
+    InstrumentDefinition,
+    Invitation,
+    Level,
+    ScreeningCampaign,
+    ScreeningResult,
+    Slot,
+)
 from counseling.selectors.screening import campaign_students_with_progress
 from counseling.services.crisis import report_raise_from_screening
 from portal import config
@@ -52,7 +63,8 @@ _RESUBMIT_NAMESPACE = uuid.UUID("5d0c9a8e-3b1f-4c7e-a2d4-9e6f1b3c7a20")  # a cha
 
 def _summary(result: ScreeningResult, campaign: ScreeningCampaign | None) -> str:
     """The report's narrative: numbers only, in the school's language, never a diagnosis."""
-    name = instruments.spec(result.instrument).name
+    definition = instruments.definition_of(result)
+    name = definition.name
     with override(settings.LANGUAGE_CODE):
         if campaign is None:
             kind = _("%(instrument)s self-screening") % {"instrument": name}
@@ -61,8 +73,8 @@ def _summary(result: ScreeningResult, campaign: ScreeningCampaign | None) -> str
         text = _("%(kind)s: total %(total)s of %(max)s (%(band)s)") % {
             "kind": kind,
             "total": result.total,
-            "max": instruments.spec(result.instrument).max_total,
-            "band": instruments.BAND_LABELS[result.band],
+            "max": definition.max_total,
+            "band": instruments.band_label(result),
         }
         if result.instrument == Instrument.PHQ9:
             text += "; " + _("item 9 answered %(answer)s") % {
@@ -96,10 +108,14 @@ def screening_submit(
     be one int 0–3 per item (DomainError otherwise: nothing is saved). With a campaign, it must be open,
     for the student's enrolment year, and include the instrument.
     """
+    row = _definition_for_submit(instrument)
+    definition = row.parsed()
     try:
-        answers = instruments.validate_answers(instrument, answers)
+        answers = definition.validate_answers(answers)
     except instruments.ScoringError as exc:
-        raise DomainError(_("Answer every question with one of the four answers.")) from exc
+        if instrument in instruments.INSTRUMENTS:
+            raise DomainError(_("Answer every question with one of the four answers.")) from exc
+        raise DomainError(_("Answer every question with one of its answers.")) from exc
     lock_idempotency_key(idempotency_key)
     existing = ScreeningResult.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -117,21 +133,22 @@ def screening_submit(
             return existing
     if campaign is not None:
         _check_campaign(campaign, student=student, instrument=instrument)
-    total, band = instruments.score(instrument, answers)
+    # The definition decides band, level and positive: for PHQ-9, item 9 > 0 → level 3 (same-day risk
+    # assessment) whatever the total; otherwise a total ≥ 10 on PHQ-9/GAD-7 → level 2 (their bands say so).
+    outcome = definition.score(answers)
     result = ScreeningResult.objects.create(
         student=student,
         instrument=instrument,
         answers=answers,
-        total=total,
-        band=band,
+        total=outcome.total,
+        band=outcome.band,
+        factors=outcome.factors,
+        positive=outcome.positive,
+        definition=row,
         campaign=campaign,
         idempotency_key=idempotency_key,
     )
-    level = None
-    if instruments.item9(instrument, answers) > 0:
-        level = Level.HIGH  # whatever the total: same-day risk assessment
-    elif total >= instruments.POSITIVE_TOTAL:
-        level = Level.KEY
+    level = Level(outcome.level) if outcome.level is not None else None
     if level is not None:
         report = report_raise_from_screening(
             student=student,
@@ -147,9 +164,25 @@ def screening_submit(
         action="screening.submitted",
         obj=result,
         # No answers, score or band here: the audit trail is read more widely than the care file.
-        changes={"instrument": instrument, "campaign": campaign.pk if campaign else None, "raised_report": level},
+        changes={
+            "instrument": instrument,
+            "campaign": campaign.pk if campaign else None,
+            "raised_report": level,
+        },
     )
     return result
+
+
+def _definition_for_submit(instrument: str) -> InstrumentDefinition:
+    """The stored current version of the instrument, if it may be taken (DomainError otherwise)."""
+    from counseling.selectors.instruments import definition_row_current
+    from counseling.services.instruments import instrument_definition_shipped_row
+
+    # A shipped instrument's current version is its file's (stored on first use); a loaded one's, the highest.
+    row = instrument_definition_shipped_row(instrument) or definition_row_current(instrument)
+    if row is None or not row.active:
+        raise DomainError(_("This questionnaire is not available."))
+    return row
 
 
 # --- Campaigns --------------------------------------------------------------------------------------------
@@ -169,7 +202,9 @@ def campaign_create(
     title = title.strip()
     if not title:
         raise DomainError(_("Give the campaign a title."))
-    chosen = [code for code in Instrument.values if code in set(instruments_chosen)]
+    # In the order given (the page lists them in the order offered): the order students answer them in.
+    available = {d.code for d in instruments.available_definitions()}
+    chosen = list(dict.fromkeys(code for code in instruments_chosen if code in available))
     if not chosen or len(chosen) != len(set(instruments_chosen)):
         raise DomainError(_("Choose at least one questionnaire."))
     if closes_on < opens_on:
@@ -262,7 +297,7 @@ def invitation_create(*, actor: User, result: ScreeningResult, message: str = ""
         raise DomainError(_("The message is limited to 500 characters."))
     # Lock the student row: two counsellors inviting at once queue up here.
     student = Student.objects.select_for_update().select_related("user").get(pk=result.student_id)
-    if not instruments.is_positive(result.instrument, result.total, result.answers):
+    if not instruments.result_is_positive(result):
         raise DomainError(_("Only positive screens are invited to an interview."))
     if Invitation.objects.filter(student=student, status=Invitation.Status.INVITED).exists():
         raise DomainError(_("This student already has an invitation waiting for an answer."))

@@ -23,6 +23,7 @@ from counseling.access import screening as screening_access
 from counseling.forms.screening import CampaignForm, InvitationAcceptForm, InvitationForm, ScreeningForm
 from counseling.models import Instrument, Invitation, ScreeningResult
 from counseling.selectors import screening as selectors
+from counseling.selectors.instruments import definitions_by_code
 from counseling.services import screening as services
 from portal import access
 from portal.audit import audit_log
@@ -63,7 +64,7 @@ def screening_mine(request: HttpRequest) -> HttpResponse:
         "counseling/screening/mine.html",
         {
             "campaigns": selectors.open_campaigns_for(student),
-            "questionnaires": list(instruments.INSTRUMENTS.values()),
+            "questionnaires": instruments.available_definitions(),
             "results": selectors.my_results(student)[:50],
             "invitations": selectors.my_invitations(student)[:20],
             "booking_url": booking_url(),
@@ -76,11 +77,14 @@ def screening_mine(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def screening_take(request: HttpRequest, instrument: str) -> HttpResponse:
     """The questionnaire on one page. Bad input comes back with a message and nothing is saved."""
-    if instrument not in Instrument.values:
+    definition = next((d for d in instruments.available_definitions() if d.code == instrument), None)
+    if definition is None:
         raise Http404
     student = _own_student(request.user)
     campaign = selectors.campaign_pending_for(student, instrument)
-    form = ScreeningForm(request.POST if request.method == "POST" else None, instrument=instrument)
+    form = ScreeningForm(
+        request.POST if request.method == "POST" else None, instrument=instrument, definition=definition
+    )
     if request.method == "POST" and form.is_valid():
         try:
             result = services.screening_submit(
@@ -94,15 +98,14 @@ def screening_take(request: HttpRequest, instrument: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             return redirect("counseling:screening_result", pk=result.pk)
-    spec = instruments.spec(instrument)
     return render(
         request,
         "counseling/screening/take.html",
         {
             "form": form,
-            "spec": spec,
-            "title": instruments.pick(spec.title),
-            "stem": instruments.pick(spec.stem),
+            "spec": definition,
+            "title": definition.title.pick(),
+            "stem": definition.stem.pick(),
             "campaign": campaign,
         },
     )
@@ -113,16 +116,29 @@ def screening_take(request: HttpRequest, instrument: str) -> HttpResponse:
 def screening_result(request: HttpRequest, pk: int) -> HttpResponse:
     """The student's own result: the band in kind words, booking and the hotlines, always."""
     result = selectors.result_for_owner(request.user, pk)  # 404 for anyone but the student; audited
-    spec = instruments.spec(result.instrument)
+    definition = instruments.definition_of(result)  # the version it was scored with
+    try:
+        outcome = definition.score(result.answers)
+    except instruments.ScoringError:  # a row that never went through the service (an import): show it plainly
+        outcome = None
     item9 = instruments.item9(result.instrument, result.answers)
+    band = definition.band(result.band)
+    shipped = result.instrument in Instrument.values
+    # A loaded instrument's urgent rules speak in their own kind words (PHQ-9 item 9 keeps its reviewed text).
+    urgent_messages = [m.pick() for m in outcome.messages] if outcome and not shipped else []
     return render(
         request,
         "counseling/screening/result.html",
         {
             "result": result,
-            "spec": spec,
+            "spec": definition,
             "item9": item9,
-            "positive": instruments.is_positive(result.instrument, result.total, result.answers),
+            "urgent_messages": urgent_messages,
+            "urgent": outcome is not None and outcome.level is not None and outcome.level >= 3,
+            "band_message": band.message.pick() if band and band.message else "",
+            "band_label": band.label.pick() if band else result.band,
+            "shipped": shipped,
+            "positive": instruments.result_is_positive(result),
             "booking_url": booking_url(),
             "campaigns": selectors.open_campaigns_for(result.student),
         },
@@ -257,6 +273,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_campaign_staff(request.user)
     campaign = selectors.campaign_for_staff(request.user, pk)
     completion = selectors.campaign_completion(request.user, campaign)
+    found = definitions_by_code(list(campaign.instruments))
     return render(
         request,
         "counseling/screening/campaign_detail.html",
@@ -264,7 +281,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "completion": completion,
             "chart": completion["chart"],
-            "instrument_names": [instruments.spec(c).name for c in campaign.instruments if c in Instrument.values],
+            "instrument_names": [found[c].name for c in campaign.instruments if c in found],
             "school_wide": screening_access.screening_scope_q(request.user) == access.EVERYTHING,
         },
     )

@@ -181,6 +181,14 @@ def ask_question(demo: Demo) -> object:
     return reporter_question_ask(actor=demo.user("counselor"), report=report, question="Is the student safe tonight?")
 
 
+def load_test_instruments(demo: Demo) -> object:
+    """A made-up yes/no (UPI-shaped) instrument, loaded as a college would load one."""
+    from counseling.services.instruments import instrument_definition_load
+
+    path = Path(django_settings.BASE_DIR) / "counseling" / "tests" / "instrument_files" / "upi_like.toml"
+    return instrument_definition_load(actor=None, data=path.read_bytes(), filename=path.name)
+
+
 def question_owner(demo: Demo) -> str:
     return demo.any("counseling.ReporterQuestion").report.reporter.username
 
@@ -486,6 +494,13 @@ ENTRIES: list[Entry] = [
     ),
     # --- counselling: screening
     Entry(C + "screening.ScreeningForm", "student", lambda d: url("counseling:screening_take", "phq9")),
+    Entry(
+        C + "screening.ScreeningForm",
+        "student",
+        lambda d: url("counseling:screening_take", "upi_like"),
+        note="loaded-instrument",
+        setup=load_test_instruments,
+    ),
     Entry(C + "screening.CampaignForm", "counselor", lambda d: url("counseling:campaign_new")),
     Entry(
         C + "screening.InvitationForm",
@@ -772,6 +787,10 @@ ENTRIES: list[Entry] = [
 EXCLUDED: dict[str, str] = {
     "portal.admin.SettingForm": "Django admin form; the admin's own views validate it (admin-only, not portal UI)",
     "portal.roster.RosterUploadForm": "admin-only roster import; hostile files are covered by test_roster_import.py",
+    "counseling.forms.instruments.InstrumentUploadForm": (
+        "admin-only definition upload; hostile files are covered by counseling/tests/test_instrument_views.py and "
+        "test_instrument_definitions.py"
+    ),
 }
 
 
