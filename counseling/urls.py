@@ -9,7 +9,7 @@ SIGNED_IN is kept where who may act is a relationship rather than a role (the re
 audience) or the page is everyone's own list. The role groups are in counseling/access/roles.py.
 """
 
-from counseling import urls_activities, urls_appointments, urls_screening
+from counseling import urls_activities, urls_appointments, urls_screening, urls_screening_care
 from counseling.access.roles import CASE_MANAGERS, CASE_WORKERS, CENTRE
 from counseling.views import casework, holds, oversight, reporting
 from portal.access import GET_ONLY, POST_ONLY, PUBLIC, SIGNED_IN, page, rule
@@ -166,5 +166,6 @@ urlpatterns = [
     page("zero-reports/", oversight.zero_reports, "zero_reports", rule(*CASE_MANAGERS, methods=GET_ONLY)),
     *urls_appointments.urlpatterns,
     *urls_screening.urlpatterns,
+    *urls_screening_care.urlpatterns,
     *urls_activities.urlpatterns,
 ]

@@ -7,4 +7,5 @@ from counseling.access.activities import *  # noqa: F403
 from counseling.access.appointments import *  # noqa: F403
 from counseling.access.crisis import *  # noqa: F403
 from counseling.access.screening import *  # noqa: F403
+from counseling.access.screening_care import *  # noqa: F403
 from counseling.access.visits import *  # noqa: F403

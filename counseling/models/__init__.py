@@ -34,4 +34,5 @@ from counseling.models.crisis import (  # noqa: F401
 )
 from counseling.models.holds import HeldReport, ReportHold  # noqa: F401
 from counseling.models.screening import Instrument, Invitation, ScreeningCampaign, ScreeningResult  # noqa: F401
+from counseling.models.screening_care import OUTCOME_NOTE_MAX, InterviewOutcome, Retest  # noqa: F401
 from counseling.models.visits import VISIT_REASON_MAX, VisitRecommendation  # noqa: F401

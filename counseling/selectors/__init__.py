@@ -4,4 +4,5 @@ from counseling.selectors.activities import *  # noqa: F403
 from counseling.selectors.appointments import *  # noqa: F403
 from counseling.selectors.crisis import *  # noqa: F403
 from counseling.selectors.screening import *  # noqa: F403
+from counseling.selectors.screening_care import *  # noqa: F403
 from counseling.selectors.visit_recommendations import *  # noqa: F403

@@ -5,5 +5,6 @@ from counseling.services.appointments import *  # noqa: F403
 from counseling.services.crisis import *  # noqa: F403
 from counseling.services.holds import *  # noqa: F403
 from counseling.services.screening import *  # noqa: F403
+from counseling.services.screening_care import *  # noqa: F403
 from counseling.services.visit_recommendations import *  # noqa: F403
 from portal.services import DomainError  # noqa: F401
