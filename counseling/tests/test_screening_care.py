@@ -539,3 +539,18 @@ def test_the_history_shows_the_retest_waiting_for_this_student_only(world, clien
         assert b'data-testid="retest-waiting"' in own.content
         other = client_for(world.roommate_a.user).get(reverse("counseling:screening_history"))
         assert b'data-testid="retest-waiting"' not in other.content
+
+
+# --- Demo data ----------------------------------------------------------------------------------------------
+
+
+def test_the_demo_records_one_follow_up_outcome_with_its_retests_once(settings):
+    from portal import demo
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    demo.seed_demo()
+    outcome = InterviewOutcome.objects.get()
+    assert outcome.outcome == "follow_up" and outcome.campaign is not None
+    assert Retest.objects.filter(outcome=outcome).exists()
+    demo.seed_demo()
+    assert InterviewOutcome.objects.count() == 1
