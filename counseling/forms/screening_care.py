@@ -17,6 +17,7 @@ class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Interview outcome"),
         choices=[("", _("Choose…")), *InterviewOutcome.Kind.choices],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
         error_messages={"required": _("Choose an outcome."), "invalid_choice": _("Choose one of the outcomes.")},
     )
     note = forms.CharField(
@@ -24,7 +25,7 @@ class OutcomeForm(forms.Form):
         required=False,
         max_length=OUTCOME_NOTE_MAX,
         validators=[validate_no_control_chars],
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm"}),
         help_text=_("Seen only by the centre and the student's college station."),
     )
 

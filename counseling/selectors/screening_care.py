@@ -96,10 +96,23 @@ def _series(results: Iterable[ScreeningResult], *, zones: bool) -> list[dict]:
     return series
 
 
-def screening_trend(student: Student) -> dict:
+def screening_trend(student: Student, results: Iterable[ScreeningResult] | None = None) -> dict:
     """Chart data for the care file: each questionnaire's totals over time, with its band zones."""
-    results = ScreeningResult.objects.filter(student=student).only("pk", "instrument", "total", "completed_at")
+    if results is None:
+        results = ScreeningResult.objects.filter(student=student).only("pk", "instrument", "total", "completed_at")
     return {"series": _series(results, zones=True), "scoreName": str(_("score"))}
+
+
+def _awaiting_outcome(results: list[ScreeningResult], outcomes: list[InterviewOutcome]) -> ScreeningResult | None:
+    """The latest positive result no outcome covers (a campaign's outcome covers all its results)."""
+    covered_results = {o.result_id for o in outcomes}
+    covered_campaigns = {o.campaign_id for o in outcomes if o.campaign_id}
+    for result in sorted(results, key=lambda r: (r.completed_at, r.pk), reverse=True):
+        if result.pk in covered_results or (result.campaign_id and result.campaign_id in covered_campaigns):
+            continue
+        if instruments.is_positive(result.instrument, result.total, result.answers):
+            return result
+    return None
 
 
 def kind_words(band: str) -> str:
@@ -149,13 +162,20 @@ def screening_trend_section(student: Student) -> dict | None:
         .order_by("-recorded_at", "-pk")
     )
     retests = list(Retest.objects.filter(student=student).select_related("result").order_by("-due_on", "instrument"))
-    trend = screening_trend(student)
+    results = list(ScreeningResult.objects.filter(student=student))
+    trend = screening_trend(student, results)
     if not trend["series"] and not outcomes:
         return None
     return {
         "title": gettext_lazy("Screening over time and interview outcomes"),
         "template": "counseling/screening_care/care_trend.html",
-        "context": {"trend": trend, "outcomes": outcomes, "retests": retests, "today": timezone.localdate()},
+        "context": {
+            "trend": trend,
+            "outcomes": outcomes,
+            "retests": retests,
+            "awaiting_outcome": _awaiting_outcome(results, outcomes),
+            "outcome_choices": InterviewOutcome.Kind.choices,
+        },
     }
 
 

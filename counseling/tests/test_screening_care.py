@@ -554,3 +554,22 @@ def test_the_demo_records_one_follow_up_outcome_with_its_retests_once(settings):
     assert Retest.objects.filter(outcome=outcome).exists()
     demo.seed_demo()
     assert InterviewOutcome.objects.count() == 1
+
+
+def test_a_positive_retest_gets_its_outcome_from_the_care_file(world, client_for):
+    with time_machine.travel(at("2026-11-02"), tick=False):
+        _campaign, result = positive_in_campaign(world)
+        outcome_record(actor=world["station"], result=result, outcome="follow_up")
+    with time_machine.travel(at("2026-11-30"), tick=False):
+        worse = answer(world.student_a, [3, 3, 2, 2, 2, 1, 1, 1, 0])  # the retest, positive again (15)
+    client = client_for(world["station"])
+    page = client.get(reverse("counseling:care_file", args=[world.student_a.pk]))
+    form = page.content.decode().split('data-testid="care-outcome-form"', 1)
+    assert len(form) == 2 and reverse("counseling:outcome_record", args=[worse.pk]) in form[0][-300:]
+    response = client.post(
+        reverse("counseling:outcome_record", args=[worse.pk]), {"outcome": "referred", "note": "转介", "back": "care"}
+    )
+    assert response["Location"] == reverse("counseling:care_file", args=[world.student_a.pk])
+    assert InterviewOutcome.objects.get(result=worse).outcome == "referred"
+    page = client.get(reverse("counseling:care_file", args=[world.student_a.pk]))
+    assert b'data-testid="care-outcome-form"' not in page.content  # every positive is covered now

@@ -148,7 +148,8 @@ def outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("The interview outcome is recorded."))
-    if result.campaign_id and screening_access.may_follow_campaigns(request.user):
+    from_care_file = request.POST.get("back") == "care"
+    if result.campaign_id and not from_care_file and screening_access.may_follow_campaigns(request.user):
         return redirect("counseling:campaign_positives", pk=result.campaign_id)
     return redirect("counseling:care_file", pk=result.student_id)
 
