@@ -115,11 +115,14 @@ def _awaiting_outcome(results: list[ScreeningResult], outcomes: list[InterviewOu
     return None
 
 
-def kind_words(band: str) -> str:
-    """How a student reads their own result in a list: no band names, nothing that labels them."""
-    if band == "minimal":
+def kind_words(result: ScreeningResult) -> str:
+    """How a student reads their own result in a list: no band names, nothing that labels them. A positive
+    screen (item 9 above 0 too, whatever the total) always reads as a time when a talk can help."""
+    if instruments.is_positive(result.instrument, result.total, result.answers):
+        return _("A harder time: talking with a counsellor can help")
+    if result.band == "minimal":
         return _("Few or no signs of strain")
-    if band == "mild":
+    if result.band == "mild":
         return _("Some signs of strain")
     return _("A harder time: talking with a counsellor can help")
 
@@ -145,7 +148,7 @@ def my_history(student: Student) -> dict:
     results = list(
         ScreeningResult.objects.filter(student=student).select_related("campaign").order_by("-completed_at", "-pk")
     )
-    rows = [HistoryRow(r, kind_words(r.band), instruments.spec(r.instrument).max_total) for r in results]
+    rows = [HistoryRow(r, kind_words(r), instruments.spec(r.instrument).max_total) for r in results]
     return {
         "rows": rows,
         "retests": my_retests_waiting(student),

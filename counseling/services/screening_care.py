@@ -140,7 +140,13 @@ def outcome_record(*, actor: User, result: ScreeningResult, outcome: str, note: 
         done = InterviewOutcome.objects.filter(Q(result=result) | Q(student=student, campaign_id=result.campaign_id))
     if done.exists():
         raise DomainError(_("The interview outcome of this screen is already recorded."))
-    invitation = Invitation.objects.filter(student=student).order_by("-invited_at", "-pk").first()
+    # The invitation this interview answered: the latest one about this campaign (or this result).
+    invitations = Invitation.objects.filter(student=student)
+    if result.campaign_id is not None:
+        invitations = invitations.filter(result__campaign_id=result.campaign_id)
+    else:
+        invitations = invitations.filter(result=result)
+    invitation = invitations.order_by("-invited_at", "-pk").first()
     row = InterviewOutcome.objects.create(
         result=result,
         student=student,

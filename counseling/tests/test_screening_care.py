@@ -573,3 +573,20 @@ def test_a_positive_retest_gets_its_outcome_from_the_care_file(world, client_for
     assert InterviewOutcome.objects.get(result=worse).outcome == "referred"
     page = client.get(reverse("counseling:care_file", args=[world.student_a.pk]))
     assert b'data-testid="care-outcome-form"' not in page.content  # every positive is covered now
+
+
+def test_item_9_with_a_low_total_never_reads_as_few_signs(world, client_for):
+    answer(world.student_a, [0, 0, 0, 0, 0, 0, 0, 0, 1])  # total 1, item 9 "several days"
+    response = client_for(world["student"]).get(reverse("counseling:screening_history"))
+    assert [r.words for r in response.context["rows"]] == ["A harder time: talking with a counsellor can help"]
+
+
+def test_the_outcome_links_the_invitation_of_its_own_campaign(world):
+    first, old = positive_in_campaign(world)
+    invitation_create(actor=world["station"], result=old)
+    outcome_record(actor=world["station"], result=old, outcome="no_concern")
+    later = make_campaign(world, title="复查")
+    result = answer(world.student_a, campaign=later)
+    outcome = outcome_record(actor=world["station"], result=result, outcome="follow_up")
+    assert outcome.invitation is None  # the first campaign's invitation is not this interview's
+    assert first.interview_outcomes.get().invitation.result == old
