@@ -590,3 +590,31 @@ def test_the_outcome_links_the_invitation_of_its_own_campaign(world):
     outcome = outcome_record(actor=world["station"], result=result, outcome="follow_up")
     assert outcome.invitation is None  # the first campaign's invitation is not this interview's
     assert first.interview_outcomes.get().invitation.result == old
+
+
+@pytest.mark.parametrize(
+    ("persona", "sees"),
+    [
+        ("counselor", {"summary", "export-completion", "export-positives", "end"}),
+        ("admin", {"summary", "export-completion", "export-positives", "end"}),
+        ("station", {"export-completion"}),
+    ],
+)
+def test_the_campaign_page_offers_each_role_its_own_actions(world, client_for, persona, sees):
+    campaign = make_campaign(world)
+    content = client_for(world[persona]).get(reverse("counseling:campaign_detail", args=[campaign.pk])).content.decode()
+    shown = {
+        "summary": reverse("counseling:campaign_summary", args=[campaign.pk]) in content,
+        "export-completion": reverse("counseling:campaign_export_completion", args=[campaign.pk]) in content,
+        "export-positives": reverse("counseling:campaign_export_positives", args=[campaign.pk]) in content,
+        "end": 'data-testid="campaign-end"' in content,
+    }
+    assert {name for name, on in shown.items() if on} == sees
+    assert 'data-testid="campaign-reopen"' not in content  # open: nothing to reopen
+
+
+def test_the_campaign_list_says_ended_early(world, client_for):
+    campaign = make_campaign(world)
+    campaign_end_early(actor=world["counselor"], campaign=campaign)
+    content = client_for(world["station"]).get(reverse("counseling:campaign_list")).content.decode()
+    assert "ended early" in content
