@@ -9,7 +9,14 @@ SIGNED_IN is kept where who may act is a relationship rather than a role (the re
 audience) or the page is everyone's own list. The role groups are in counseling/access/roles.py.
 """
 
-from counseling import urls_activities, urls_appointments, urls_postvention, urls_screening, urls_session_notes
+from counseling import (
+    urls_activities,
+    urls_appointments,
+    urls_postvention,
+    urls_screening,
+    urls_screening_care,
+    urls_session_notes,
+)
 from counseling.access.roles import CASE_MANAGERS, CASE_WORKERS, CENTRE
 from counseling.views import casework, holds, oversight, reporting
 from portal.access import GET_ONLY, POST_ONLY, PUBLIC, SIGNED_IN, page, rule
@@ -167,6 +174,7 @@ urlpatterns = [
     *urls_appointments.urlpatterns,
     *urls_screening.urlpatterns,
     *urls_session_notes.urlpatterns,
+    *urls_screening_care.urlpatterns,
     *urls_activities.urlpatterns,
     *urls_postvention.urlpatterns,
 ]

@@ -299,6 +299,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counseling.screening.remind_non_completers",
         "schedule": crontab(minute=30, hour=9),
     },
+    "screening-remind-missing-outcomes": {
+        "task": "counseling.screening.remind_missing_outcomes",
+        "schedule": crontab(minute=40, hour=8),
+    },
+    "screening-invite-due-retests": {
+        "task": "counseling.screening.invite_due_retests",
+        "schedule": crontab(minute=50, hour=8),
+    },
     "aid-remind-overdue-reviews": {
         "task": "aid.funds.remind_overdue_reviews",
         "schedule": crontab(minute=10, hour=8),
@@ -423,6 +431,18 @@ if not FIELD_ENCRYPTION_KEYS:
 CENTRE_DUTY_PHONE = env.str("CENTRE_DUTY_PHONE", default="027-8000-1234")
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="nuanxin-demo")
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=8)
+
+# --- From screening to care (docs/screening-to-care.md) ------------------------------------------------
+# A campaign's positive screen with no interview outcome is reminded to the college station after this many
+# days, then to the centre; a "follow-up" outcome schedules a retest this many weeks later.
+SCREENING_OUTCOME_REMIND_STATION_DAYS = env.int("SCREENING_OUTCOME_REMIND_STATION_DAYS", default=7)
+SCREENING_OUTCOME_REMIND_CENTRE_DAYS = env.int("SCREENING_OUTCOME_REMIND_CENTRE_DAYS", default=14)
+SCREENING_RETEST_WEEKS = env.int("SCREENING_RETEST_WEEKS", default=4)
+if not 1 <= SCREENING_OUTCOME_REMIND_STATION_DAYS <= SCREENING_OUTCOME_REMIND_CENTRE_DAYS or SCREENING_RETEST_WEEKS < 1:
+    raise environ.ImproperlyConfigured(
+        "Need 1 <= SCREENING_OUTCOME_REMIND_STATION_DAYS <= SCREENING_OUTCOME_REMIND_CENTRE_DAYS and "
+        "SCREENING_RETEST_WEEKS >= 1."
+    )
 
 # --- Security ----------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -13,6 +13,8 @@ What it adds:
                   - one GAD-7 of 11: a level-2 report
     invitation  the centre counsellor invites the item-9 student (the other two wait in the
                 campaign's "positive screens" list for the `station` or `counselor` login to invite)
+    outcome     the item-9 student's interview outcome: "follow-up", with a note and a PHQ-9/GAD-7 retest
+                due in SCREENING_RETEST_WEEKS (the care file shows it beside the scores over time)
 
 The demo login `student` (enrolled 2024) does not belong to the campaign: it demonstrates self-screening.
 Idempotent: the campaign is the marker; when it exists nothing is written.
@@ -27,8 +29,9 @@ from typing import TextIO
 
 from django.utils import timezone
 
-from counseling.models import Case, Instrument, Invitation, ScreeningCampaign, ScreeningResult
+from counseling.models import Case, Instrument, InterviewOutcome, Invitation, ScreeningCampaign, ScreeningResult
 from counseling.services import screening as services
+from counseling.services import screening_care as care_services
 from portal.demo import DemoSchool
 from portal.models import Student
 
@@ -117,10 +120,23 @@ def seed_screening(school: DemoSchool, *, stdout: TextIO | None = None) -> dict[
             message="想约你本周来中心聊一聊，时间由你来选。",
         )
         invitations = 1
+    outcomes = 0
+    if first_positive is not None and not first_positive.student.interview_outcomes.exists():
+        # From screening to care: the interview took place; a follow-up schedules a retest in a few weeks.
+        care_services.outcome_record(
+            actor=centre,
+            result=first_positive,
+            outcome=InterviewOutcome.Kind.FOLLOW_UP,
+            note="约谈后情绪有所缓解，睡眠仍差；每两周约谈一次，四周后复测。",
+        )
+        outcomes = 1
     if stdout is not None:
-        stdout.write(f"screening: campaign “{title}”, {results} results, {invitations} invitation\n")
+        stdout.write(
+            f"screening: campaign “{title}”, {results} results, {invitations} invitation, {outcomes} outcome\n"
+        )
     return {
         "counseling.screeningcampaign": 1,
         "counseling.screeningresult": results,
         "counseling.invitation": invitations,
+        "counseling.interviewoutcome": outcomes,
     }

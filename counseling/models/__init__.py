@@ -51,5 +51,6 @@ from counseling.models.screening import (  # noqa: F401
     ScreeningCampaign,
     ScreeningResult,
 )
+from counseling.models.screening_care import OUTCOME_NOTE_MAX, InterviewOutcome, Retest  # noqa: F401
 from counseling.models.session_notes import SessionNoteAmendment, Supervision  # noqa: F401
 from counseling.models.visits import VISIT_REASON_MAX, VisitRecommendation  # noqa: F401

@@ -63,6 +63,12 @@ class ScreeningCampaign(models.Model):
     instruments = models.JSONField(_("instruments"), default=list, help_text=_('e.g. ["phq9", "gad7"]'))
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # The lifecycle (counseling.services.screening_care): the centre may end a campaign before closes_on,
+    # and reopen an ended or closed one until a new closing day. Ended early means closed, whatever the dates.
+    ended_early_at = models.DateTimeField(_("ended early"), null=True, blank=True)
+    ended_early_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reopened_at = models.DateTimeField(_("reopened"), null=True, blank=True)
+    reopened_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-opens_on"]
@@ -79,7 +85,12 @@ class ScreeningCampaign(models.Model):
 
     def is_open(self, on=None) -> bool:
         today = on or timezone.localdate()
-        return self.opens_on <= today <= self.closes_on
+        return self.ended_early_at is None and self.opens_on <= today <= self.closes_on
+
+    @staticmethod
+    def open_q(today) -> Q:
+        """The campaigns open on `today`: within their window and not ended early."""
+        return Q(opens_on__lte=today, closes_on__gte=today, ended_early_at__isnull=True)
 
 
 class ScreeningResult(models.Model):

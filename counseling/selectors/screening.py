@@ -137,7 +137,7 @@ def open_campaigns_for(student: Student | None, *, today: date | None = None) ->
     today = today or timezone.localdate()
     campaigns = list(
         ScreeningCampaign.objects.filter(
-            enrolment_year=student.enrolment_year, opens_on__lte=today, closes_on__gte=today
+            ScreeningCampaign.open_q(today), enrolment_year=student.enrolment_year
         ).order_by("closes_on", "pk")
     )
     if not campaigns or student.status != Student.Status.ENROLLED:

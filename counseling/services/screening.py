@@ -34,6 +34,7 @@ from counseling.models import (
 )
 from counseling.selectors.screening import campaign_students_with_progress
 from counseling.services.crisis import report_raise_from_screening
+from counseling.services.screening_care import retest_link_result
 from portal import config
 from portal.audit import audit_log
 from portal.models import Reminder, Student, User
@@ -159,6 +160,7 @@ def screening_submit(
         if report is not None:
             result.raised_report = report
             result.save(update_fields=["raised_report"])
+    retest_link_result(result=result)  # a follow-up's retest, when one of this questionnaire is due
     audit_log(
         actor=student.user,
         action="screening.submitted",
@@ -245,7 +247,7 @@ def campaign_remind_non_completers(*, today: date | None = None) -> int:
     """
     today = today or timezone.localdate()
     scheduled = 0
-    for campaign in ScreeningCampaign.objects.filter(opens_on__lte=today, closes_on__gte=today).order_by("pk"):
+    for campaign in ScreeningCampaign.objects.filter(ScreeningCampaign.open_q(today)).order_by("pk"):
         needed = len(set(campaign.instruments))
         if not needed:
             continue

@@ -20,9 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from counseling import instruments
 from counseling.access import screening as screening_access
+from counseling.access import screening_care as care_access
 from counseling.forms.screening import CampaignForm, InvitationAcceptForm, InvitationForm, ScreeningForm
+from counseling.forms.screening_care import OutcomeForm, ReopenForm
 from counseling.models import Instrument, Invitation, ScreeningResult
 from counseling.selectors import screening as selectors
+from counseling.selectors import screening_care as care_selectors
 from counseling.selectors.instruments import definitions_by_code
 from counseling.services import screening as services
 from portal import access
@@ -67,6 +70,7 @@ def screening_mine(request: HttpRequest) -> HttpResponse:
             "questionnaires": instruments.available_definitions(),
             "results": selectors.my_results(student)[:50],
             "invitations": selectors.my_invitations(student)[:20],
+            "retests": care_selectors.my_retests_waiting(student),
             "booking_url": booking_url(),
         },
     )
@@ -283,6 +287,12 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": completion["chart"],
             "instrument_names": [found[c].name for c in campaign.instruments if c in found],
             "school_wide": screening_access.screening_scope_q(request.user) == access.EVERYTHING,
+            # The lifecycle, the summary and the exports (counseling.views.screening_care).
+            "may_manage": screening_access.may_manage_campaigns(request.user),
+            "may_export_positives": care_access.may_export_positives(request.user),
+            "is_open": campaign.is_open(),
+            "has_opened": campaign.opens_on <= timezone.localdate(),
+            "reopen_form": ReopenForm(),
         },
     )
 
@@ -293,7 +303,7 @@ def campaign_positives(request: HttpRequest, pk: int) -> HttpResponse:
     """Positive screens of the campaign in the user's scope, to invite to an interview."""
     _require_campaign_staff(request.user)
     campaign = selectors.campaign_for_staff(request.user, pk)
-    rows = selectors.campaign_positives(request.user, campaign)
+    rows = care_selectors.attach_outcomes(campaign, selectors.campaign_positives(request.user, campaign))
     # A list of results is a read of results: one audit entry naming the students shown.
     audit_log(
         actor=request.user,
@@ -305,7 +315,7 @@ def campaign_positives(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "counseling/screening/campaign_positives.html",
-        {"campaign": campaign, "rows": rows, "form": InvitationForm()},
+        {"campaign": campaign, "rows": rows, "form": InvitationForm(), "outcome_form": OutcomeForm()},
     )
 
 

@@ -514,6 +514,22 @@ ENTRIES: list[Entry] = [
         lambda d: url("counseling:invitation_accept", d.any("counseling.Invitation").pk),
         page=lambda d: url("counseling:invitation_detail", d.any("counseling.Invitation").pk),
     ),
+    # --- counselling: from screening to care
+    Entry(
+        C + "screening_care.OutcomeForm",
+        "counselor",
+        lambda d: url(
+            "counseling:outcome_record",
+            d.any("counseling.ScreeningResult", campaign__isnull=False, total__gte=10).pk,
+        ),
+        page=lambda d: url("counseling:campaign_positives", d.any("counseling.ScreeningCampaign").pk),
+    ),
+    Entry(
+        C + "screening_care.ReopenForm",
+        "counselor",
+        lambda d: url("counseling:campaign_reopen", d.any("counseling.ScreeningCampaign").pk),
+        page=lambda d: url("counseling:campaign_detail", d.any("counseling.ScreeningCampaign").pk),
+    ),
     # --- counselling: activities and the e-journal
     Entry(C + "activities.EventForm", "counselor", lambda d: url("counseling:event_new")),
     Entry(
