@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from counseling import instrument_format
 from counseling.instrument_format import Definition, ScoringError
-from counseling.models.screening import Instrument
+from counseling.models.screening import Instrument, InstrumentDefinition
 
 if TYPE_CHECKING:
     from counseling.models import ScreeningResult
@@ -152,10 +152,28 @@ def spec(instrument: str) -> InstrumentSpec | Definition:
         return found
 
 
+# The stored versions are read here, not through counseling.selectors: the selectors package imports the
+# screening selectors, which import this module (portal/tests/test_import_rules.py refuses the cycle).
+
+
+def definition_row_current(code: str) -> InstrumentDefinition | None:
+    """The highest stored version of `code` (active or not), or None when none is stored yet. For a shipped
+    instrument the current version is its file's (SHIPPED), stored on first use."""
+    return InstrumentDefinition.objects.filter(code=code).order_by("-version").first()
+
+
+def current_definition_rows() -> dict[str, InstrumentDefinition]:
+    """The highest stored version of each code, in one query."""
+    current: dict[str, InstrumentDefinition] = {}
+    for row in InstrumentDefinition.objects.order_by("code", "-version").only(
+        "pk", "code", "version", "active", "source"
+    ):
+        current.setdefault(row.code, row)
+    return current
+
+
 def definition(code: str) -> Definition | None:
     """The current (highest) version of an instrument, shipped or loaded; None when unknown."""
-    from counseling.selectors.instruments import definition_row_current
-
     if code in SHIPPED:  # the file in this release is the current version
         return SHIPPED[code]
     row = definition_row_current(code)
@@ -163,10 +181,17 @@ def definition(code: str) -> Definition | None:
 
 
 def available_definitions() -> list[Definition]:
-    """Instruments that may be taken and chosen for a campaign now: the current version of each, active."""
-    from counseling.selectors.instruments import definitions_available
-
-    return definitions_available()
+    """Instruments students may take and the centre may choose now: the current version of each code, if that
+    version is active. The shipped ones first (PHQ-9, GAD-7), then the loaded ones by code."""
+    rows = current_definition_rows()
+    out = []
+    for code, shipped in SHIPPED.items():
+        # The file in this release is the current version; withdrawn when its stored row was made inactive.
+        row = rows.get(code)
+        if row is None or row.version != shipped.version or row.active:
+            out.append(shipped)
+    out += [row.parsed() for code, row in sorted(rows.items()) if code not in SHIPPED and row.active]
+    return out
 
 
 def definition_of(result: ScreeningResult) -> Definition:

@@ -177,11 +177,10 @@ def screening_submit(
 
 def _definition_for_submit(instrument: str) -> InstrumentDefinition:
     """The stored current version of the instrument, if it may be taken (DomainError otherwise)."""
-    from counseling.selectors.instruments import definition_row_current
     from counseling.services.instruments import instrument_definition_shipped_row
 
     # A shipped instrument's current version is its file's (stored on first use); a loaded one's, the highest.
-    row = instrument_definition_shipped_row(instrument) or definition_row_current(instrument)
+    row = instrument_definition_shipped_row(instrument) or instruments.definition_row_current(instrument)
     if row is None or not row.active:
         raise DomainError(_("This questionnaire is not available."))
     return row
