@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from counseling import instruments
 from counseling.models import InterviewOutcome, Retest, ScreeningCampaign, ScreeningResult
 from counseling.selectors.crisis import care_file_sections
+from counseling.selectors.instruments import definitions_by_code
 from counseling.selectors.screening import (
     PositiveRow,
     _scoped_students,
@@ -72,13 +73,18 @@ def attach_outcomes(campaign: ScreeningCampaign, rows: list[PositiveRow]) -> lis
 
 
 def _series(results: Iterable[ScreeningResult], *, zones: bool) -> list[dict]:
+    """One line per questionnaire: PHQ-9 and GAD-7 first, then loaded instruments by code (their current
+    definitions read in one query; zones from their score-range bands, positive bands the strong colours)."""
     by_instrument: dict[str, list[ScreeningResult]] = defaultdict(list)
     for result in results:
         by_instrument[result.instrument].append(result)
+    loaded_codes = sorted(code for code in by_instrument if code not in instruments.INSTRUMENTS)
+    loaded = definitions_by_code(loaded_codes) if loaded_codes else {}
     series = []
-    for code, spec in instruments.INSTRUMENTS.items():
+    for code in [*instruments.INSTRUMENTS, *loaded_codes]:
         rows = sorted(by_instrument.get(code, []), key=lambda r: (r.completed_at, r.pk))
-        if not rows:
+        spec = instruments.INSTRUMENTS.get(code) or loaded.get(code)
+        if not rows or spec is None:  # a row of an instrument no longer known has no scale to draw on
             continue
         entry = {
             "code": code,
@@ -87,10 +93,21 @@ def _series(results: Iterable[ScreeningResult], *, zones: bool) -> list[dict]:
             "points": [[timezone.localtime(r.completed_at).strftime("%Y-%m-%d %H:%M"), r.total] for r in rows],
             "zones": [],
         }
-        if zones:
+        if zones and code in instruments.INSTRUMENTS:
             entry["zones"] = [
                 {"from": low, "to": high, "label": str(instruments.BAND_LABELS[band]), "color": ZONE_COLOURS[band]}
                 for low, high, band in instruments.BANDS[code]
+            ]
+        elif zones:
+            entry["zones"] = [
+                {
+                    "from": band.low,
+                    "to": band.high,
+                    "label": band.label.pick(),
+                    "color": ZONE_COLOURS["severe" if band.positive else "minimal"],
+                }
+                for band in spec.bands
+                if band.low is not None and band.high is not None
             ]
         series.append(entry)
     return series

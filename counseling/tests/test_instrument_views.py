@@ -272,3 +272,19 @@ def test_markup_in_a_loaded_definition_is_shown_as_text(world, client_for):
     client.post(reverse("counseling:screening_take", args=["upi_like"]), answers_post(upi(10)))
     result = client.get(reverse("counseling:screening_result", args=[ScreeningResult.objects.get().pk]))
     assert "<img src=x" not in result.content.decode() and "&lt;img src=x" in result.content.decode()
+
+
+def test_the_care_file_trend_draws_a_loaded_instrument_too(world, client_for, loaded):
+    for answers in ([2, 2, 2, 1, 1, 1, 1, 1, 1, 5], [1, 1, 1, 1, 1, 1, 1, 1, 1, 5]):
+        screening_submit(student=world.student_a, instrument="scl_like", answers=answers, idempotency_key=uuid.uuid4())
+    response = client_for(world["station"]).get(reverse("counseling:care_file", args=[world.student_a.pk]))
+    section = next(s for s in response.context["file"].extra_sections if "trend" in s["context"])
+    (scl,) = [s for s in section["context"]["trend"]["series"] if s["code"] == "scl_like"]
+    totals = list(
+        ScreeningResult.objects.filter(instrument="scl_like")
+        .order_by("completed_at", "pk")
+        .values_list("total", flat=True)
+    )
+    assert [p[1] for p in scl["points"]] == totals and len(totals) == 2
+    assert scl["name"] == "SCL-like" and scl["zones"] == []  # its bands are set by rules, not score ranges
+    assert 'id="chart-trend-scl_like"' in response.content.decode()
