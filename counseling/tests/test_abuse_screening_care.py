@@ -4,18 +4,17 @@ by posting another id, a double submit and two counsellors recording at the same
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from counseling.models import Instrument, InterviewOutcome, Retest, ScreeningResult
 from counseling.services import campaign_create, outcome_record, screening_submit
 from portal.services import DomainError
+from portal.tests.concurrency import race
 
 POSITIVE = [2, 1, 2, 2, 1, 2, 1, 1, 0]
 
@@ -93,39 +92,12 @@ def test_a_double_submit_records_one_outcome(world, client_for):
     assert Retest.objects.count() == 1
 
 
-def _race(calls: list) -> tuple[list, list]:
-    barrier = threading.Barrier(len(calls))
-    results: list = []
-    errors: list = []
-    lock = threading.Lock()
-
-    def run(fn) -> None:
-        try:
-            with translation.override("en"):
-                barrier.wait(timeout=20)
-                outcome = fn()
-            with lock:
-                results.append(outcome)
-        except Exception as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(fn,)) for fn in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_counsellors_recording_at_once_record_one_outcome(world):
     result = _positive(world, world.student_a)
     actors = [world["station"], world["counselor"], world["station"], world["counselor"]]
     kinds = ["follow_up", "care_list", "referred", "no_concern"]
-    results, errors = _race(
+    results, errors = race(
         [
             lambda a=a, k=k: outcome_record(actor=a, result=ScreeningResult.objects.get(pk=result.pk), outcome=k)
             for a, k in zip(actors, kinds, strict=True)

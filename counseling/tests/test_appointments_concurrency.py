@@ -3,52 +3,22 @@ transactions from many threads, each on its own connection, released together by
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
-from django.utils import translation
 
 from counseling.models import Booking, Slot
 from counseling.tests.test_appointments_helpers import book, make_slot
 from portal.models import Student
 from portal.services import DomainError
+from portal.tests.concurrency import race
 from portal.tests.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _race(calls: list) -> tuple[list, list]:
-    barrier = threading.Barrier(len(calls))
-    results: list = []
-    errors: list = []
-    lock = threading.Lock()
-
-    def run(fn) -> None:
-        try:
-            with translation.override("en"):
-                barrier.wait(timeout=20)
-                outcome = fn()
-            with lock:
-                results.append(outcome)
-        except Exception as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(fn,)) for fn in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
-
-
 def test_twenty_students_at_one_slot_get_exactly_one_booking(world):
     slot = make_slot(world["counselor"], in_hours=30)
     students = [StudentFactory(class_group=world.class_a) for _ in range(20)]
-    results, errors = _race([lambda s=s: book(Student.objects.get(pk=s.pk), Slot(pk=slot.pk)) for s in students])
+    results, errors = race([lambda s=s: book(Student.objects.get(pk=s.pk), Slot(pk=slot.pk)) for s in students])
     assert len(results) == 1, errors[:2]
     assert len(errors) == 19
     assert all(isinstance(e, DomainError) for e in errors), errors
@@ -59,7 +29,7 @@ def test_twenty_students_at_one_slot_get_exactly_one_booking(world):
 def test_one_student_booking_two_slots_at_once_gets_one(world):
     slots = [make_slot(world["counselor"], in_hours=30), make_slot(world["counselor"], in_hours=50)]
     student = world.student_a
-    results, errors = _race([lambda s=s: book(Student.objects.get(pk=student.pk), s) for s in slots])
+    results, errors = race([lambda s=s: book(Student.objects.get(pk=student.pk), s) for s in slots])
     assert len(results) == 1 and len(errors) == 1, errors
     assert isinstance(errors[0], DomainError)
     assert "upcoming appointment" in str(errors[0])

@@ -3,45 +3,16 @@ in threads, released together. One outcome, one report; opening the same plan tw
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from counseling import services
 from counseling.models import CheckIn, PostventionPlan, Report
 from counseling.services.postvention import worried_report_key
 from counseling.tests.factories import open_case
+from portal.tests.concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(calls: list) -> tuple[list, list]:
-    barrier = threading.Barrier(len(calls))
-    results: list = []
-    errors: list = []
-    lock = threading.Lock()
-
-    def run(fn) -> None:
-        try:
-            with translation.override("en"):
-                barrier.wait(timeout=20)
-                outcome = fn()
-            with lock:
-                results.append(outcome)
-        except Exception as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(fn,)) for fn in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
 
 
 def test_two_worried_submits_at_once_raise_one_report(world):
@@ -60,7 +31,7 @@ def test_two_worried_submits_at_once_raise_one_report(world):
             actor=liaison, checkin=CheckIn.objects.get(pk=checkin.pk), outcome="worried", note="她一直在哭"
         )
 
-    results, errors = _race([submit, submit, submit])
+    results, errors = race([submit, submit, submit])
     assert errors == []
     assert sorted(changed for _, changed in results) == [False, False, True]
     assert Report.objects.filter(idempotency_key=worried_report_key(checkin)).count() == 1
@@ -72,7 +43,7 @@ def test_two_worried_submits_at_once_raise_one_report(world):
 def test_opening_the_same_plan_twice_at_once_opens_one(world):
     case = open_case(student=world.student_a, in_danger=True)
     counselor = world["counselor"]
-    results, errors = _race([lambda: services.postvention_plan_open(actor=counselor, case=case)] * 2)
+    results, errors = race([lambda: services.postvention_plan_open(actor=counselor, case=case)] * 2)
     assert errors == []
     assert sorted(created for _, created in results) == [False, True]
     assert PostventionPlan.objects.filter(case=case).count() == 1
