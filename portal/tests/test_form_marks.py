@@ -22,6 +22,7 @@ from django import forms
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
+from django.urls import reverse
 
 from portal.form_marks import is_marked_required
 from portal.tests import test_hostile_forms as hostile
@@ -167,3 +168,42 @@ def test_errors_are_shown_next_to_their_field(demo, entry: Entry):
             if " ".join(str(error).split()) not in near:
                 problems.append(f"{bound.name}: {error!r} is not next to the field")
     assert not problems, f"{entry.form} on {answer.request['PATH_INFO']}:\n" + "\n".join(problems)
+
+
+# --- The instances the issue found ----------------------------------------------------------------------
+
+
+def _page(demo, username: str, path: str, language: str = "en") -> lxml.html.HtmlElement:
+    client = Client()
+    client.force_login(demo.user(username), backend="django.contrib.auth.backends.ModelBackend")
+    client.cookies["django_language"] = language
+    response = client.get(path)
+    assert response.status_code == 200
+    return lxml.html.fromstring(response.content.decode())
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_pledge_box_follows_the_pledge_text_and_says_when_it_is_needed(demo, language):
+    from portal.tests.test_hostile_forms import editable_identification_owner
+
+    doc = _page(demo, editable_identification_owner(demo), reverse("aid:identification_edit"), language)
+    form = doc.xpath("//form[@data-testid='application-form']")[0]
+    order = [el.get("data-testid") or el.get("name") for el in form.iter() if el.get("data-testid") or el.get("name")]
+    assert order.index("pledge-text") < order.index("pledge"), "the box comes before the text it accepts"
+    label = doc.xpath("//label[@for='id_pledge']")[0]
+    assert _marked(label)
+    assert label.xpath(".//*[@class='visually-hidden']"), "the mark is said to screen readers too"
+    pledge_box = doc.xpath("//input[@name='pledge']")[0]
+    assert "id_pledge_helptext" in pledge_box.get("aria-describedby", "")
+    # One legend for the application form; the upload form (one field) needs none.
+    assert len(doc.xpath("//*[@data-testid='required-legend']")) == 1
+    heading = doc.xpath("//h2[following-sibling::ul[@data-testid='documents']]")[-1].text_content()
+    assert not OPTIONAL_WORDS.search(heading), "the section is optional, its upload field is not: say it in the text"
+
+
+def test_the_report_form_marks_who_and_how_you_know_them(demo):
+    doc = _page(demo, "student", reverse("counseling:report_new"))
+    about = doc.xpath("//input[@name='about']")[0].xpath("ancestor::fieldset[1]/legend")[0]
+    relation = doc.xpath("//label[@for='id_relation']")[0]
+    assert _marked(about) and _marked(relation)
+    assert "another student" in doc.xpath("//*[@id='id_relation_helptext']")[0].text_content()
