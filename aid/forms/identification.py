@@ -15,8 +15,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aid.models import Notice, SpecialStatus, Tier
-from portal.form_marks import mark_required
 from portal.kernel.files import check_document
+from portal.kernel.form_marks import mark_required
 from portal.models import College, User
 from portal.validators import validate_no_control_chars
 

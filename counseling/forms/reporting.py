@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from counseling.models import NARRATIVE_MAX, Relation, Sign
-from portal.form_marks import mark_required
+from portal.kernel.form_marks import mark_required
 from portal.models import Student
 from portal.validators import validate_no_control_chars
 

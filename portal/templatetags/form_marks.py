@@ -1,10 +1,10 @@
-"""Template filters for the required marks (portal/form_marks.py): `field|is_marked_required`, `form|needs_legend`."""
+"""Template filters for the required marks (portal/kernel/form_marks.py): `is_marked_required`, `needs_legend`."""
 
 from __future__ import annotations
 
 from django import forms, template
 
-from portal import form_marks
+from portal.kernel import form_marks
 
 register = template.Library()
 

@@ -5,7 +5,7 @@ form instance the view used is taken from the context. For every visible field s
 
 - its label (the `<label for>` of the input, or the `<legend>` of the fieldset of a radio or checkbox group)
   carries the required mark (`.asteriskField`, templates/forms/required_mark.html) exactly when the form needs
-  the field (`portal.form_marks.is_marked_required`: `required`, or declared with `mark_required`);
+  the field (`portal.kernel.form_marks.is_marked_required`: `required`, or declared with `mark_required`);
 - a label that says "optional" (选填) never belongs to a field that is marked required.
 
 Then the form is sent empty: every field error on the answer must be in an element the field points at with
@@ -24,7 +24,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from portal.form_marks import is_marked_required
+from portal.kernel.form_marks import is_marked_required
 from portal.tests import test_hostile_forms as hostile
 from portal.tests.test_hostile_forms import ANONYMOUS, ENTRIES, Entry, find_form, form_posted_from_page, management_data
 
