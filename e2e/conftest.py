@@ -268,6 +268,9 @@ def browse(chromium: Any, demo_server: str, device: str) -> Iterator[Any]:
             is_mobile=device == "phone",
             has_touch=device == "phone",
             accept_downloads=True,
+            # Charts honour reduced motion (static/js/charts.js): screenshots show finished charts, not bars
+            # caught growing from the axis.
+            reduced_motion="reduce",
         )
         context.add_init_script(CSP_LISTENER)
         page = context.new_page()

@@ -35,6 +35,9 @@ class _PanelForm(forms.Form):
     """The page writes the <form> tag (its action); crispy renders the fields."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
+        # One page shows several panels, two of them with a `note`: ids carry the form's name, so each label
+        # points at its own field.
+        kwargs.setdefault("auto_id", f"id_{type(self).__name__.lower()}_%s")
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aid.models import Notice, SpecialStatus, Tier
 from portal.kernel.files import check_document
+from portal.kernel.form_marks import mark_required
 from portal.models import College, User
 from portal.validators import validate_no_control_chars
 
@@ -88,7 +89,11 @@ class ApplicationForm(_NoTagForm):
         rows=6,
         help_text=_("Seen only by you and the aid staff reviewing your application."),
     )
-    pledge = forms.BooleanField(label=_("I accept the pledge above"), required=False)
+    # Not needed to save a draft, so the submit view checks it; the page marks it and says when it is needed.
+    pledge = mark_required(
+        forms.BooleanField(label=_("I accept the pledge above"), required=False),
+        hint=_("Needed to submit. Saving a draft does not need it. No stamped certificates are needed."),
+    )
 
 
 class FamilyMemberForm(forms.Form):
@@ -121,7 +126,7 @@ FamilyMemberFormSet = forms.formset_factory(
 
 class DocumentForm(_NoTagForm):
     file = forms.FileField(
-        label=_("Supporting document"),
+        label=_("File to upload"),
         help_text=_("PDF, JPEG or PNG, at most 5 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
     )

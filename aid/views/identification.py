@@ -607,6 +607,11 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notice = _running_notice(request, pk)
     viewer = student_of(request.user)
     page = Paginator(selectors.notice_rows(notice, request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    # One objection form per row, each with its own ids, so every label points at its own text box.
+    page.object_list = [
+        (row, ObjectionForm(auto_id=f"id_objection{row.identification_id}_%s") if viewer else None)
+        for row in page.object_list
+    ]
     return render(
         request,
         "aid/identification/notice_detail.html",
@@ -617,7 +622,6 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "own_identification_ids": set(
                 Identification.objects.filter(student=viewer).values_list("pk", flat=True) if viewer else []
             ),
-            "objection_form": ObjectionForm(auto_id=False),
         },
     )
 

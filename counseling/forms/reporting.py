@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from counseling.models import NARRATIVE_MAX, Relation, Sign
+from portal.kernel.form_marks import mark_required
 from portal.models import Student
 from portal.validators import validate_no_control_chars
 
@@ -49,10 +50,14 @@ class ReportForm(forms.Form):
         validators=[validate_no_control_chars],
         help_text=_("If you know it, e.g. 软件2401班."),
     )
-    relation = forms.ChoiceField(
-        label=_("You are their"),
-        choices=[("", "—")] + [(v, label) for v, label in Relation.choices if v != Relation.SELF],
-        required=False,
+    # Needed only when the report is about another student: clean() checks it, the page marks it.
+    relation = mark_required(
+        forms.ChoiceField(
+            label=_("You are their"),
+            choices=[("", "—")] + [(v, label) for v, label in Relation.choices if v != Relation.SELF],
+            required=False,
+        ),
+        hint=_("Needed when the report is about another student."),
     )
     signs = forms.MultipleChoiceField(
         label=_("What have you noticed?"),
