@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from homevisits import access as hv_access
 from homevisits.models import Expense, FollowUp, GuardianContact, Trip, TripStop, TripStudent, VisitRecord
 from portal import access
+from portal.kernel.display import person_name
 from portal.kernel.spreadsheets import append_row, workbook_bytes
 from portal.models import Guardian, Student, User
 
@@ -368,7 +369,7 @@ def trip_report_xlsx(data: TripReport) -> bytes:
                 f.record.student.name,
                 f.get_kind_display(),
                 f.title,
-                f.owner.username,
+                person_name(f.owner),
                 str(f.due_on),
                 f.get_status_display(),
             ],
