@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from homevisits import access as hv_access
 from homevisits.models import Expense, FollowUp, GuardianContact, Trip, TripStop, TripStudent, VisitRecord
 from portal import access
-from portal.kernel.display import person_name
+from portal.kernel.display import code_label, person_name
 from portal.kernel.spreadsheets import append_row, workbook_bytes
 from portal.models import Guardian, Student, User
 
@@ -209,7 +209,7 @@ def trip_report_data(trip: Trip, *, with_students: bool = True) -> TripReport:
     needs: Counter[str] = Counter()
     for r in records:
         for need in r.needs or []:
-            needs[str(need)] += 1
+            needs[code_label(VisitRecord.Need, need)] += 1
     follow_ups = list(
         FollowUp.objects.filter(record__trip=trip)
         .select_related("owner", "record__student")
@@ -267,7 +267,7 @@ def year_summary(year: int) -> dict:
     needs: Counter[str] = Counter()
     for row in records.values_list("needs", flat=True):
         for need in row or []:
-            needs[str(need)] += 1
+            needs[code_label(VisitRecord.Need, need)] += 1
     # One aggregate per table, so the dashboard costs the same whatever the number of trips and follow-ups.
     today = timezone.localdate()
     done = Q(status=FollowUp.Status.DONE)

@@ -18,6 +18,7 @@ username column, where a login name is the point).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-__all__ = ["RawCodeError", "choice_label", "person_label", "person_name"]
+__all__ = ["RawCodeError", "choice_label", "code_label", "person_label", "person_name"]
 
 logger = logging.getLogger("portal.display")
 
@@ -68,9 +69,25 @@ def choice_label(obj: models.Model | type[models.Model], field_name: str, code: 
     label = _choices(model, field_name).get(code)
     if label is not None:
         return str(label)
-    logger.error("no label for %s.%s = %r", model.__name__, field_name, code)
+    return _unlabelled(f"{model.__name__}.{field_name}", code)
+
+
+def code_label(choices: type[models.Choices] | Iterable[tuple[Any, Any]], code: Any) -> str:
+    """The label of `code` in a Choices class or a list of (code, label) pairs, for codes stored outside a
+    field with choices (a JSON list, a setting); "" for an empty value, and like choice_label otherwise."""
+    if code in (None, ""):
+        return ""
+    pairs = choices.choices if isinstance(choices, type) else choices
+    label = dict(pairs).get(code)
+    if label is not None:
+        return str(label)
+    return _unlabelled(getattr(choices, "__name__", "choices"), code)
+
+
+def _unlabelled(where: str, code: Any) -> str:
+    logger.error("no label for %s = %r", where, code)
     if getattr(settings, "DISPLAY_STRICT", settings.DEBUG):
-        raise RawCodeError(f"no label for {model.__name__}.{field_name} = {code!r}")
+        raise RawCodeError(f"no label for {where} = {code!r}")
     return str(code)
 
 

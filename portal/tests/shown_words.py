@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from html import escape
 from html.parser import HTMLParser
+from typing import Any
 
 from django.db import models
 
@@ -92,3 +94,9 @@ def shown_faults(url: str, html: str, *, language: str, username: str = "") -> l
     if not any(url.startswith(prefix) for prefix in LOGIN_NAME_PAGES):
         faults += [f"login {w}" for w in sorted(words & login_names(language))]
     return faults
+
+
+def workbook_faults(workbook: Any, *, language: str) -> list[str]:
+    """The codes and login names in an exported workbook's cells (an openpyxl workbook)."""
+    cells = [str(v) for ws in workbook.worksheets for row in ws.iter_rows(values_only=True) for v in row if v]
+    return shown_faults("", "<p>" + "\n".join(escape(c) for c in cells) + "</p>", language=language)
