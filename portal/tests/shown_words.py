@@ -91,12 +91,15 @@ def shown_faults(url: str, html: str, *, language: str, username: str = "") -> l
     text = visible_text(html)
     words = set(re.findall(r"(?<![\w/.#-])[a-z][a-z0-9_]*(?![\w/-])", text))
     faults = [f"code {w}" for w in sorted(words & choice_codes(language))]
+    if language == "zh-hans" and "Select an option" in text:
+        faults.append("English blank choice")  # Django's own; our catalogue translates it
     if not any(url.startswith(prefix) for prefix in LOGIN_NAME_PAGES):
         faults += [f"login {w}" for w in sorted(words & login_names(language))]
     return faults
 
 
 def workbook_faults(workbook: Any, *, language: str) -> list[str]:
-    """The codes and login names in an exported workbook's cells (an openpyxl workbook)."""
-    cells = [str(v) for ws in workbook.worksheets for row in ws.iter_rows(values_only=True) for v in row if v]
+    """The codes and login names in an exported workbook's sheet names and cells (an openpyxl workbook)."""
+    cells = [ws.title for ws in workbook.worksheets]
+    cells += [str(v) for ws in workbook.worksheets for row in ws.iter_rows(values_only=True) for v in row if v]
     return shown_faults("", "<p>" + "\n".join(escape(c) for c in cells) + "</p>", language=language)
