@@ -220,8 +220,9 @@ def trip_report_data(trip: Trip, *, with_students: bool = True) -> TripReport:
             "status",
             "due_on",
             "done_at",
-            "owner__username",
+            "owner__full_name",
             "owner__first_name",
+            "owner__last_name",
             "record__student__name",
             "record_id",
         )
