@@ -146,6 +146,18 @@ class VisitRecord(models.Model):
         VISITED = "visited", _("visited")
         NOT_REACHED = "not_reached", _("not reached")
 
+    class Need(models.TextChoices):
+        """The needs a visit finds (stored as codes in `needs`)."""
+
+        FINANCIAL = "financial", _("financial")
+        HEALTH = "health", _("health")
+        STUDY = "study", _("study")
+        EMPLOYMENT = "employment", _("employment")
+        PSYCHOLOGICAL = "psychological", _("psychological")
+        FAMILY = "family", _("family")
+        HOUSING = "housing", _("housing")
+        OTHER = "other", _("other")
+
     trip = models.ForeignKey(Trip, on_delete=models.PROTECT, related_name="records")
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.VISITED)

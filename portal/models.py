@@ -28,11 +28,14 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.full_name or self.username
+        # A person is shown by name, never by login name (portal.kernel.display).
+        from portal.kernel.display import person_name
+
+        return person_name(self)
 
     @property
     def display_name(self) -> str:
-        return self.full_name or self.get_full_name() or self.username
+        return str(self)
 
 
 # --- Organisation ------------------------------------------------------------------------------

@@ -195,6 +195,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 FORMAT_MODULE_PATH = ["portal.formats"]  # ISO dates first in Chinese: <input type="date"> needs them
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# A stored code with no label in the user's language raises instead of reaching the page (portal.kernel.display).
+DISPLAY_STRICT = env.bool("DISPLAY_STRICT", default=DEBUG or TESTING)
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aid.models import WorkStudyPost
+from portal.kernel.display import person_label
 from portal.models import User
 from portal.validators import validate_no_control_chars
 
@@ -27,9 +28,11 @@ class PostForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["supervisor"].queryset = (
-            User.objects.filter(is_active=True, staff__isnull=False).select_related("staff").order_by("staff__name")
+            User.objects.filter(is_active=True, staff__isnull=False)
+            .select_related("staff__college")
+            .order_by("staff__name")
         )
-        self.fields["supervisor"].label_from_instance = lambda u: f"{u.staff.name} ({u.staff.employee_no})"
+        self.fields["supervisor"].label_from_instance = person_label
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Save post"), css_class="btn-primary"))
 

@@ -4,6 +4,7 @@ import io
 import json
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -11,6 +12,7 @@ from aid.models import Tier
 from aid.services import fiveaid as services
 from aid.tests.factories import award_for, fiveaid_case_for, identified, workstudy_placed, workstudy_post
 from portal.tests.factories import StudentFactory
+from portal.tests.shown_words import workbook_faults
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +119,13 @@ def test_each_table_exports_as_xlsx_with_the_page_numbers(world, client_for, num
         response = client.get(reverse("aid:dashboard_export", args=[table]))
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
         assert f"aid-{table}-" in response["Content-Disposition"]
+    # No code in a sheet name or a cell, in Chinese (portal.kernel.display).
+    chinese = Client()
+    chinese.force_login(world["aidofficer"], backend="django.contrib.auth.backends.ModelBackend")
+    chinese.cookies["django_language"] = "zh-hans"
+    for table in TABLES:
+        workbook = load_workbook(io.BytesIO(chinese.get(reverse("aid:dashboard_export", args=[table])).content))
+        assert workbook_faults(workbook, language="zh-hans") == [], table
     tiers = xlsx_rows(client.get(reverse("aid:dashboard_export", args=["tiers"])))
     assert tiers[0] == ["College", "especially difficult", "difficult", "generally difficult", "Total"]
     assert tiers[-1] == ["Total", 1, 1, 1, 3]

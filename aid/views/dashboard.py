@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from aid import access
@@ -22,6 +23,14 @@ from aid.selectors.fiveaid import fiveaid_current_year
 from portal.kernel.spreadsheets import append_row, xlsx_response
 
 TABLES = ("tiers", "party", "programme", "college", "coverage")
+# Each export's sheet is named like its section on the page (a sheet name is read too: never the table's code).
+TABLE_TITLES = {
+    "tiers": gettext_lazy("Identified students by tier and college"),
+    "party": gettext_lazy("Awards by party"),
+    "programme": gettext_lazy("Awards by programme"),
+    "college": gettext_lazy("Awards by college"),
+    "coverage": gettext_lazy("Five-aid coverage"),
+}
 TIERS = (Tier.SPECIAL, Tier.DIFFICULT, Tier.GENERAL)
 
 
@@ -106,7 +115,7 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     head, rows = _rows(table, data)
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = table
+    sheet.title = str(TABLE_TITLES[table])[:31]  # Excel limits sheet names to 31 characters
     append_row(sheet, head)
     for row in rows:
         append_row(sheet, row)  # names typed by users are written as text, never as formulas

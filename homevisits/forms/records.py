@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from homevisits.models import FollowUp, VisitRecord
 from homevisits.services.records import NARRATIVE_MAX, NEEDS, gift_limit
+from portal.kernel.display import person_label
 from portal.models import User
 
 __all__ = ["FollowUpDoneForm", "FollowUpForm", "PhotoForm", "VisitRecordForm"]
@@ -98,9 +99,7 @@ class PhotoForm(forms.Form):
 
 class OwnerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        staff = getattr(obj, "staff", None)
-        name = getattr(staff, "name", "") if staff is not None else ""
-        return f"{name} ({obj.username})" if name else obj.username
+        return person_label(obj)
 
 
 class FollowUpForm(forms.Form):
@@ -118,7 +117,10 @@ class FollowUpForm(forms.Form):
 
     def __init__(self, *args: Any, owners: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(pk__in=[u.pk for u in owners]).select_related("staff")
+        owner_ids = [u.pk for u in owners]
+        self.fields["owner"].queryset = User.objects.filter(pk__in=owner_ids).select_related(
+            "staff__college", "student__class_group"
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
 

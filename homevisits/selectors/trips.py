@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from homevisits import access as hv_access
 from homevisits.models import Expense, FollowUp, GuardianContact, Trip, TripStop, TripStudent, VisitRecord
 from portal import access
+from portal.kernel.display import code_label, person_name
 from portal.kernel.spreadsheets import append_row, workbook_bytes
 from portal.models import Guardian, Student, User
 
@@ -208,7 +209,7 @@ def trip_report_data(trip: Trip, *, with_students: bool = True) -> TripReport:
     needs: Counter[str] = Counter()
     for r in records:
         for need in r.needs or []:
-            needs[str(need)] += 1
+            needs[code_label(VisitRecord.Need, need)] += 1
     follow_ups = list(
         FollowUp.objects.filter(record__trip=trip)
         .select_related("owner", "record__student")
@@ -219,8 +220,9 @@ def trip_report_data(trip: Trip, *, with_students: bool = True) -> TripReport:
             "status",
             "due_on",
             "done_at",
-            "owner__username",
+            "owner__full_name",
             "owner__first_name",
+            "owner__last_name",
             "record__student__name",
             "record_id",
         )
@@ -266,7 +268,7 @@ def year_summary(year: int) -> dict:
     needs: Counter[str] = Counter()
     for row in records.values_list("needs", flat=True):
         for need in row or []:
-            needs[str(need)] += 1
+            needs[code_label(VisitRecord.Need, need)] += 1
     # One aggregate per table, so the dashboard costs the same whatever the number of trips and follow-ups.
     today = timezone.localdate()
     done = Q(status=FollowUp.Status.DONE)
@@ -368,7 +370,7 @@ def trip_report_xlsx(data: TripReport) -> bytes:
                 f.record.student.name,
                 f.get_kind_display(),
                 f.title,
-                f.owner.username,
+                person_name(f.owner),
                 str(f.due_on),
                 f.get_status_display(),
             ],

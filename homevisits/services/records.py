@@ -60,16 +60,7 @@ config.declare(
     gettext_lazy("Most money or gifts (yuan) a home-visit team may give one household on a visit."),
 )
 
-NEEDS: list[tuple[str, Any]] = [
-    ("financial", gettext_lazy("financial")),
-    ("health", gettext_lazy("health")),
-    ("study", gettext_lazy("study")),
-    ("employment", gettext_lazy("employment")),
-    ("psychological", gettext_lazy("psychological")),
-    ("family", gettext_lazy("family")),
-    ("housing", gettext_lazy("housing")),
-    ("other", gettext_lazy("other")),
-]
+NEEDS: list[tuple[str, Any]] = VisitRecord.Need.choices
 NEED_CODES = {code for code, _label in NEEDS}
 NARRATIVE_MAX = 5000
 SHORT_MAX = 300

@@ -92,7 +92,7 @@ def _records(world, trip):
                 trip=trip,
                 student=s,
                 visited_on=timezone.localdate(),
-                needs=["tuition"],
+                needs=["financial"],
                 idempotency_key=uuid.uuid4(),
                 created_by=world["visitor"],
             )

@@ -15,6 +15,7 @@ from homevisits.models import Expense, FollowUp, Trip, VisitRecord
 from homevisits.tests.factories import TripFactory, TripStopFactory, plan
 from portal.models import Reminder
 from portal.tests.pdfs import clean_pdf
+from portal.tests.shown_words import workbook_faults
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def test_report_numbers_and_xlsx(world, client_for):
     stop = TripStopFactory(trip=trip, position=1)
     for s in (world.student_a, world.roommate_a, world.student_b):
         plan(trip, s, stop=stop)
-    rec = _record(trip, world.student_a, needs=["tuition", "health"])
+    rec = _record(trip, world.student_a, needs=["financial", "health"])
     _record(trip, world.roommate_a, outcome="not_reached", reason="family away for harvest")
     FollowUp.objects.create(
         record=rec,
@@ -70,13 +71,17 @@ def test_report_numbers_and_xlsx(world, client_for):
     body = client.get(reverse("homevisits:trip_report", args=[trip.pk])).content.decode()
     assert 'data-testid="n-planned">3<' in body and 'data-testid="n-visited">1<' in body
     assert 'data-testid="n-not-reached">1<' in body and "family away for harvest" in body
-    assert 'data-testid="spent">250.50<' in body and "tuition: 1" in body
+    assert 'data-testid="spent">250.50<' in body and "financial: 1" in body
     response = client.get(reverse("homevisits:trip_report_xlsx", args=[trip.pk]))
     wb = load_workbook(io.BytesIO(response.content))
     summary = {row[0]: row[1] for row in wb.worksheets[0].iter_rows(values_only=True) if row and row[0]}
     assert summary["Planned students"] == 3 and summary["Visited"] == 1 and summary["Not reached"] == 1
     assert Decimal(str(summary["Spent (yuan)"])) == Decimal("250.50")
     assert wb.worksheets[2].max_row == 2  # header + one follow-up
+    # People by name, codes by label (portal.kernel.display).
+    owner = next(wb.worksheets[2].iter_rows(min_row=2, values_only=True))[3]
+    assert owner == world["visitor"].full_name != world["visitor"].username
+    assert workbook_faults(wb, language="en") == []
 
 
 def test_reminders_at_the_right_times_and_never_twice(world):

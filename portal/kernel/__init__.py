@@ -10,6 +10,7 @@ portal.uploads and portal.spreadsheets, from coming back).
 - `request_context`: what the current request is (request id, client address, signed-in user), for the audit
   trail, logs and services, bound by portal.middleware.
 - `workflow`: status workflows declared once beside their model (moves, permissions, locking, timeline, audit).
+- `display`: how a stored code (status, level, tier, role, choice) and a person are shown: by label, by name.
 - `form_marks`: which form fields a page marks as required (`mark_required` for fields checked in `clean()`).
 
 The kernel imports nothing of the apps (counseling, aid, homevisits).

@@ -6,6 +6,7 @@ per view; this catches the page nobody thought to test.
 """
 
 from collections import deque
+from collections.abc import Callable
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -17,6 +18,7 @@ from django.test.utils import override_settings
 
 from portal.demo import seed_demo
 from portal.models import User
+from portal.tests.shown_words import shown_faults
 
 DEMO_ACCOUNTS = [
     "student",
@@ -46,7 +48,8 @@ class Links(HTMLParser):
                 self.hrefs.append(href)
 
 
-def crawl(client: Client, start: str = "/") -> dict[str, int]:
+def crawl(client: Client, start: str = "/", *, on_page: Callable[[str, str], None] | None = None) -> dict[str, int]:
+    """{url: status} of every page reachable from `start`; `on_page(url, html)` sees each HTML page."""
     seen: dict[str, int] = {}
     queue = deque([start])
     while queue and len(seen) < MAX_PAGES:
@@ -57,8 +60,11 @@ def crawl(client: Client, start: str = "/") -> dict[str, int]:
         seen[url] = response.status_code
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue
+        html = response.content.decode()
+        if on_page is not None:
+            on_page(url, html)
         parser = Links()
-        parser.feed(response.content.decode())
+        parser.feed(html)
         for href in parser.hrefs:
             target = urldefrag(urljoin(url, href)).url
             parts = urlsplit(target)
@@ -101,8 +107,17 @@ def test_every_reachable_page_works_for_every_demo_account(demo, username, langu
     client = Client()
     client.force_login(User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend")
     client.cookies["django_language"] = language
-    pages = crawl(client)
+    faults: dict[str, list[str]] = {}
+
+    def inspect(url: str, html: str) -> None:
+        found = shown_faults(url, html, language=language, username=username)
+        if found:
+            faults[url] = found
+
+    pages = crawl(client, on_page=inspect)
     assert len(pages) > 3, pages
+    # No raw code (status, level, tier, role, choice) and no login name in what the page shows.
+    assert faults == {}, faults
     errors = {url: status for url, status in pages.items() if status >= 500}
     assert errors == {}
     # The demo accounts' own links never lead to a page they may not see.
