@@ -25,7 +25,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 from django.conf import settings
 
-from e2e.conftest import AXE_RUN, AXE_SOURCE, CSP_LISTENER, PHONE
+from e2e.conftest import AXE_RUN, AXE_SOURCE, CSP_LISTENER, DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -68,6 +68,10 @@ ENGLISH_PLACEHOLDERS = """() => [...document.querySelectorAll('select')]
   .flatMap(s => [...s.options].map(o => o.text.trim())
     .filter(t => /^-{3,}$/.test(t) || /select an option/i.test(t))
     .map(t => (s.name || s.id) + ': ' + JSON.stringify(t)))"""
+NAV_LINES = """() => ({
+  navbar: Math.round(document.querySelector('nav.navbar').getBoundingClientRect().height),
+  language: Math.round(document.querySelector('[data-testid=language-switch] .btn').getBoundingClientRect().height),
+})"""
 LINKS = """() => [...document.querySelectorAll('a[href]')]
   .filter(a => !a.hasAttribute('download') && !a.closest('.dropdown-menu form'))
   .map(a => a.getAttribute('href'))"""
@@ -175,8 +179,15 @@ def test_every_reachable_page_works_on_a_phone(chromium, demo_server, username, 
         assert "/accounts/login/" not in page.url, f"{username} could not sign in"
         assert page.locator("html").get_attribute("lang") == language
 
+        # On a desktop the navigation fits one line in both languages and the language button stays whole.
+        page.set_viewport_size(DESKTOP)
+        nav = page.evaluate(NAV_LINES)
+        page.set_viewport_size(PHONE)
+
         checked, problems = walk(page, demo_server, language, errors)
         assert len(checked) > 3, checked
+        if nav["navbar"] > 72 or nav["language"] > 40:
+            problems.insert(0, f"the navigation wraps at 1280 px: {nav}")
         assert not problems, f"{username} ({language}), {len(checked)} pages:\n" + "\n".join(problems)
     finally:
         context.close()
