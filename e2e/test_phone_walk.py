@@ -42,7 +42,7 @@ DEMO_ACCOUNTS = [
     "admin",
 ]
 MAX_PAGES = 80  # per walk: a safety net, far above what an account reaches after sampling
-SAMPLES_PER_PATTERN = 2
+SAMPLES_PER_PATTERN = 1
 SKIP_PREFIXES = ("/static/", "/media/", "/admin/", "/accounts/logout/", "/i18n/")
 # Links that answer with a file, not a page: a browser would download them.
 DOWNLOAD = re.compile(r"(export|download|\.xlsx|\.csv|\.pdf|/files?/|/attachments?/|/my-data/)", re.IGNORECASE)

@@ -4,6 +4,7 @@ django-axes ships no Chinese catalogue, so its admin pages stayed in English. Th
 translated name, and the strings below (axes's own msgids, copied verbatim) are marked here so that
 `make messages` keeps them in our catalogue (locale/ comes first in LOCALE_PATHS, so our translations answer
 for axes's gettext calls too). Listed in INSTALLED_APPS instead of "axes"; the app label stays "axes".
+Django's own msgids missing from its Chinese catalogue are kept here for the same reason.
 """
 
 from axes.apps import AppConfig as AxesAppConfig
@@ -40,6 +41,9 @@ AXES_MSGIDS = [
     gettext_noop("Meta Data"),
     gettext_noop("Clean up expired attempts"),
     gettext_noop("Not set"),
+    # Django 6.1's empty choice of a select (django.db.models.fields.BLANK_CHOICE_LABEL), not yet in Django's
+    # own Chinese catalogue: without it every optional select showed "- Select an option -" in the Chinese UI.
+    gettext_noop("- Select an option -"),
 ]
 
 

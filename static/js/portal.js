@@ -56,3 +56,18 @@ const captionStackedTables = (root) => {
 };
 document.addEventListener("DOMContentLoaded", () => captionStackedTables(document));
 document.addEventListener("htmx:afterSwap", () => captionStackedTables(document));
+
+// A table that still scrolls sideways in its box (.table-responsive) must be reachable by keyboard: make the
+// box focusable when, and only when, it actually scrolls.
+const focusableScrollBoxes = () => {
+  document.querySelectorAll(".table-responsive").forEach((box) => {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.setAttribute("tabindex", "0");
+    } else if (box.getAttribute("tabindex") === "0") {
+      box.removeAttribute("tabindex");
+    }
+  });
+};
+document.addEventListener("DOMContentLoaded", focusableScrollBoxes);
+document.addEventListener("htmx:afterSwap", focusableScrollBoxes);
+window.addEventListener("resize", focusableScrollBoxes);
