@@ -70,6 +70,9 @@ ENGLISH_PLACEHOLDERS = """() => [...document.querySelectorAll('select')]
     .map(t => (s.name || s.id) + ': ' + JSON.stringify(t)))"""
 NAV_LINES = """() => ({
   navbar: Math.round(document.querySelector('nav.navbar').getBoundingClientRect().height),
+  overflows: document.querySelector('nav.navbar .container').scrollWidth
+             - document.querySelector('nav.navbar .container').clientWidth,
+  items: [...document.querySelectorAll('#mainnav .nav-link')].map(a => a.textContent.trim()).join(' | '),
   language: Math.round(document.querySelector('[data-testid=language-switch] .btn').getBoundingClientRect().height),
 })"""
 LINKS = """() => [...document.querySelectorAll('a[href]')]
@@ -186,7 +189,7 @@ def test_every_reachable_page_works_on_a_phone(chromium, demo_server, username, 
 
         checked, problems = walk(page, demo_server, language, errors)
         assert len(checked) > 3, checked
-        if nav["navbar"] > 72 or nav["language"] > 40:
+        if nav["navbar"] > 72 or nav["language"] > 40 or nav["overflows"] > 1:
             problems.insert(0, f"the navigation wraps at 1280 px: {nav}")
         assert not problems, f"{username} ({language}), {len(checked)} pages:\n" + "\n".join(problems)
     finally:
