@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
-    "axes",
+    "portal.axes_app.AxesConfig",  # django-axes, with its admin in our language (portal/axes_app.py)
     "django_cas_ng",  # its SessionTicket table: which CAS ticket started which session (portal/sso.py)
     "portal",
     "counseling",

@@ -35,3 +35,39 @@ document.addEventListener("submit", (event) => {
     // Storage unavailable (private mode): nothing was kept.
   }
 });
+
+// Tables marked `table-stack` become cards on a phone (portal.css): each cell is captioned by its column's
+// heading. Copy the headings into data-label once per table, also for tables htmx swaps in.
+const captionStackedTables = (root) => {
+  root.querySelectorAll("table.table-stack").forEach((table) => {
+    const headings = [...table.querySelectorAll(":scope > thead > tr:last-child > th")].map((th) =>
+      th.textContent.trim(),
+    );
+    table.querySelectorAll(":scope > tbody > tr").forEach((row) => {
+      let column = 0;
+      [...row.children].forEach((cell) => {
+        if (!cell.hasAttribute("data-label") && cell.colSpan === 1) {
+          cell.setAttribute("data-label", headings[column] || "");
+        }
+        column += cell.colSpan || 1;
+      });
+    });
+  });
+};
+document.addEventListener("DOMContentLoaded", () => captionStackedTables(document));
+document.addEventListener("htmx:afterSwap", () => captionStackedTables(document));
+
+// A table that still scrolls sideways in its box (.table-responsive) must be reachable by keyboard: make the
+// box focusable when, and only when, it actually scrolls.
+const focusableScrollBoxes = () => {
+  document.querySelectorAll(".table-responsive").forEach((box) => {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.setAttribute("tabindex", "0");
+    } else if (box.getAttribute("tabindex") === "0") {
+      box.removeAttribute("tabindex");
+    }
+  });
+};
+document.addEventListener("DOMContentLoaded", focusableScrollBoxes);
+document.addEventListener("htmx:afterSwap", focusableScrollBoxes);
+window.addEventListener("resize", focusableScrollBoxes);
