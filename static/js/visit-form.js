@@ -219,10 +219,28 @@
     worker.ready.then((registration) => registration.active && registration.active.postMessage(message));
   };
 
+  // Still waiting while the browser says it is online (a weak signal, a server error): ask again later,
+  // less and less often. Background Sync, where the browser has it, also retries without this page.
+  let retryMs = 3000;
+  let retryTimer = null;
+  const retryLater = (state) => {
+    window.clearTimeout(retryTimer);
+    if (state.count === 0 || state.signIn) {
+      retryMs = 3000;
+      return;
+    }
+    if (!navigator.onLine) return; // the "online" event asks
+    retryTimer = window.setTimeout(() => tell({ type: "visit-queue-replay" }), retryMs);
+    retryMs = Math.min(retryMs * 2, 60000);
+  };
+
   if (worker) {
     worker.addEventListener("message", (event) => {
       const data = event.data || {};
-      if (data.type === "visit-queue") showQueue(data);
+      if (data.type === "visit-queue") {
+        showQueue(data);
+        retryLater(data);
+      }
       if (data.type === "visit-cache-ready") form.dataset.offlineReady = "1";
     });
     worker
