@@ -249,7 +249,8 @@
         const assets = Array.from(document.querySelectorAll("link[rel=stylesheet][href], script[src]")).map(
           (el) => el.href || el.src,
         );
-        tell({ type: "visit-cache", urls: [formPath, ...assets] });
+        // Controlled already: this page and its files came through the worker, which kept them.
+        tell({ type: "visit-cache", urls: worker.controller ? [] : [formPath, ...assets] });
         tell({ type: navigator.onLine ? "visit-queue-replay" : "visit-queue-status" });
       })
       .catch(() => {

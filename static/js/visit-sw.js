@@ -4,11 +4,12 @@
 // It touches only these requests; every other request goes to the network untouched:
 // - GET of a visit form page (/homevisits/planned/<id>/record/): network first; a successful answer is kept
 //   in the cache and served when there is no network (at most MAX_AGE_MS old);
-// - GET of /static/ files: network first, the cached copy when there is no network (no personal data);
+// - GET of /static/ files the visit form loads: network first, the cached copy when there is no network;
 // - POST of a visit form: sent as is; if the network fails, the form is queued in IndexedDB (one entry per
 //   idempotency key: a double submit stays one entry) and the browser is sent back to the (cached) form,
 //   which shows "waiting to send (n)";
-// - POST of the sign-out form: the page cache is deleted (the queue is kept: it may be the only copy).
+// - POST of the sign-out form, GET of the sign-in page: the page cache is deleted (the queue is kept: it may be
+//   the only copy of a family's notes).
 // The queue is sent again on Background Sync (where the browser has it), and when a visit page asks (on load
 // and on the "online" event). A replay first GETs the form page: a fresh CSRF token (signing in again
 // changes it), and a redirect to the sign-in page means the session ended: the entry is kept and the pages
@@ -221,6 +222,14 @@ const replay = () => {
   return replaying;
 };
 
+// A file the visit form loads: its scripts and styles (referrer: the form), and what those styles load.
+const forTheForm = (request) => {
+  if (!request.referrer) return false;
+  const from = new URL(request.referrer);
+  if (from.origin !== self.location.origin) return false;
+  return FORM_PATH.test(from.pathname) || from.pathname.startsWith("/static/");
+};
+
 // --- Events -------------------------------------------------------------------------------------------------
 self.addEventListener("install", () => self.skipWaiting());
 
@@ -244,11 +253,17 @@ self.addEventListener("fetch", (event) => {
     event.waitUntil(clearPages());
     return; // the sign-out itself goes to the network untouched
   }
+  if (request.method === "GET" && request.mode === "navigate" && url.pathname === LOGIN_PATH) {
+    // Signing in, or sent there because the session ended (each redirect of a navigation comes here again):
+    // whatever was kept belongs to a session that is over.
+    event.waitUntil(clearPages());
+    return;
+  }
   if (request.method === "POST" && request.mode === "navigate" && FORM_PATH.test(url.pathname)) {
     event.respondWith(queueSubmit(request));
   } else if (request.method === "GET" && request.mode === "navigate" && FORM_PATH.test(url.pathname)) {
     event.respondWith(formPage(request));
-  } else if (request.method === "GET" && url.pathname.startsWith("/static/")) {
+  } else if (request.method === "GET" && url.pathname.startsWith("/static/") && forTheForm(request)) {
     event.respondWith(staticFile(request));
   }
 });
