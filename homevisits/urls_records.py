@@ -3,10 +3,12 @@
 checks the owner."""
 
 from homevisits.roles import TEAMS
+from homevisits.views import offline
 from homevisits.views import records as views
-from portal.access import GET_ONLY, POST_ONLY, SIGNED_IN, page, rule
+from portal.access import GET_ONLY, POST_ONLY, PUBLIC, SIGNED_IN, page, rule
 
 urlpatterns = [
+    page("sw.js", offline.service_worker, "service_worker", rule(PUBLIC, methods=GET_ONLY)),
     page(
         "planned/<int:pk>/record/",
         views.record_new,

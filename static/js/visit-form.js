@@ -169,4 +169,100 @@
   });
   window.addEventListener("offline", () => say(form.dataset.msgOffline));
   if (dirty) timer = window.setTimeout(send, DEBOUNCE_MS);
+
+  // Working offline (static/js/visit-sw.js): the worker keeps this page for when there is no signal, queues a
+  // submit the network refused, and sends it when the signal is back; this page shows "waiting to send (n)".
+  // Without a worker (an old browser, or before it took over), a submit with no signal stays on the page:
+  // the text is kept above, and the browser's own "no internet" page never appears.
+  const queueBox = document.querySelector("[data-visit-queue]");
+  const worker = queueBox && "serviceWorker" in navigator ? navigator.serviceWorker : null;
+  const formPath = new URL(form.action, window.location.href).pathname;
+
+  const showQueue = (state) => {
+    const count = queueBox.querySelector("[data-visit-queue-count]");
+    const detail = queueBox.querySelector("[data-visit-queue-detail]");
+    const link = queueBox.querySelector("[data-visit-queue-link]");
+    const mine = (list) => (list || []).find((item) => new URL(item.url).pathname === formPath);
+    const sent = mine(state.sent);
+    const refused = mine(state.refused);
+    queueBox.dataset.count = String(state.count);
+    link.hidden = true;
+    if (sent && storage) storage.removeItem(key); // the record exists: the local copy is no longer needed
+    if (state.count > 0) {
+      count.textContent = queueBox.dataset.msgWaiting.replace("{n}", String(state.count));
+      if (state.signIn) {
+        detail.textContent = queueBox.dataset.msgSignIn;
+        link.textContent = queueBox.dataset.msgSignInLink;
+        link.href = queueBox.dataset.loginUrl;
+        link.hidden = false;
+      } else {
+        detail.textContent = queueBox.dataset.msgWaitingDetail;
+      }
+    } else if (sent) {
+      count.textContent = queueBox.dataset.msgSent;
+      detail.textContent = "";
+      link.textContent = queueBox.dataset.msgSentLink;
+      link.href = sent.record;
+      link.hidden = false;
+    } else if (refused) {
+      count.textContent = "";
+      detail.textContent = queueBox.dataset.msgRefused;
+    } else {
+      queueBox.hidden = true;
+      return;
+    }
+    queueBox.hidden = false;
+  };
+
+  const tell = (message) => {
+    if (!worker) return;
+    worker.ready.then((registration) => registration.active && registration.active.postMessage(message));
+  };
+
+  // Still waiting while the browser says it is online (a weak signal, a server error): ask again later,
+  // less and less often. Background Sync, where the browser has it, also retries without this page.
+  let retryMs = 3000;
+  let retryTimer = null;
+  const retryLater = (state) => {
+    window.clearTimeout(retryTimer);
+    if (state.count === 0 || state.signIn) {
+      retryMs = 3000;
+      return;
+    }
+    if (!navigator.onLine) return; // the "online" event asks
+    retryTimer = window.setTimeout(() => tell({ type: "visit-queue-replay" }), retryMs);
+    retryMs = Math.min(retryMs * 2, 60000);
+  };
+
+  if (worker) {
+    worker.addEventListener("message", (event) => {
+      const data = event.data || {};
+      if (data.type === "visit-queue") {
+        showQueue(data);
+        retryLater(data);
+      }
+      if (data.type === "visit-cache-ready") form.dataset.offlineReady = "1";
+    });
+    worker
+      .register(queueBox.dataset.workerUrl, { scope: "/" })
+      .then(() => {
+        const assets = Array.from(document.querySelectorAll("link[rel=stylesheet][href], script[src]")).map(
+          (el) => el.href || el.src,
+        );
+        // Controlled already: this page and its files came through the worker, which kept them.
+        tell({ type: "visit-cache", urls: worker.controller ? [] : [formPath, ...assets] });
+        tell({ type: navigator.onLine ? "visit-queue-replay" : "visit-queue-status" });
+      })
+      .catch(() => {
+        // No worker (private mode, an insecure origin): the form works as before, online.
+      });
+    window.addEventListener("online", () => tell({ type: "visit-queue-replay" }));
+  }
+
+  form.addEventListener("submit", (event) => {
+    if (navigator.onLine || (worker && worker.controller)) return; // online, or the worker queues it
+    event.preventDefault();
+    writeLocal();
+    say(form.dataset.msgOffline);
+  });
 })();
