@@ -68,9 +68,10 @@ def test_plan_a_stop_write_the_visit_offline_submit_once_follow_up(browse, devic
     page.wait_for_function("([k, text]) => (localStorage.getItem(k) || '').includes(text)", arg=[storage_key, SUMMARY])
     assert SUMMARY not in _server_draft(planned)
 
-    # A real browser cannot reload a page while offline (there is no service worker to serve it), so the journey
-    # reloads right after the connection is back: the text is still in the form, from this device's copy and
-    # from the server draft that the returning connection sent.
+    # Reloading while offline (the service worker serves the form) and the queued submit are tested in
+    # homevisits/tests/test_offline_queue_browser.py; here the journey reloads right after the connection is
+    # back: the text is still in the form, from this device's copy and from the server draft that the
+    # returning connection sent.
     with page.expect_response(lambda r: "/draft/" in r.url and r.request.method == "POST") as saved:
         visitor.context.set_offline(False)
     assert saved.value.status == 200
