@@ -9,16 +9,16 @@ import pytest
 
 from counseling.models import InstrumentDefinition, ScreeningResult
 from counseling.services import instrument_definition_load, screening_submit
-from counseling.tests.test_appointments_concurrency import _race
 from counseling.tests.test_instrument_definitions import UPI
 from portal.models import Student
+from portal.tests.concurrency import race
 from portal.tests.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_same_file_loaded_twice_at_once_is_stored_once():
-    results, errors = _race([lambda: instrument_definition_load(actor=None, data=UPI, filename="u.toml")] * 4)
+    results, errors = race([lambda: instrument_definition_load(actor=None, data=UPI, filename="u.toml")] * 4)
     assert errors == [] and len(results) == 4
     assert InstrumentDefinition.objects.filter(code="upi_like").count() == 1
     assert sum(r.created for r in results) == 1
@@ -29,7 +29,7 @@ def test_the_same_file_loaded_twice_at_once_is_stored_once():
 def test_two_versions_loaded_at_once_are_both_kept():
     v2 = UPI.replace("version = 1", "version = 2")
     calls = [lambda t=t: instrument_definition_load(actor=None, data=t, filename="u") for t in (UPI, v2)]
-    results, errors = _race(calls)
+    results, errors = race(calls)
     assert errors == [] and all(r.created for r in results)
     assert sorted(InstrumentDefinition.objects.values_list("version", flat=True)) == [1, 2]
 
@@ -42,7 +42,7 @@ def test_the_first_phq9_answers_at_once_store_its_definition_once(world):
         )
         for s in students
     ]
-    results, errors = _race(calls)
+    results, errors = race(calls)
     assert errors == [] and len(results) == 4
     assert InstrumentDefinition.objects.filter(code="phq9").count() == 1
     assert ScreeningResult.objects.filter(definition__code="phq9").count() == 4

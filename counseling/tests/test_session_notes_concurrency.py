@@ -9,10 +9,10 @@ import pytest
 
 from counseling import services
 from counseling.models import SessionNote, SessionNoteAmendment, Supervision
-from counseling.tests.test_appointments_concurrency import _race
 from counseling.tests.test_session_notes import draft
 from portal.models import AuditEvent, Reminder
 from portal.services import DomainError
+from portal.tests.concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ S = SessionNote.Status
 
 def test_two_concurrent_signatures_sign_once(world):
     note = draft(world["counselor"], world.student_a)
-    results, errors = _race(
+    results, errors = race(
         [lambda: services.session_note_sign(actor=world["counselor"], note=SessionNote(pk=note.pk))] * 2
     )
     assert len(results) == 1 and len(errors) == 1, errors
@@ -34,7 +34,7 @@ def test_two_concurrent_signatures_sign_once(world):
 def test_two_concurrent_trainee_signatures_ask_the_supervisor_once(world):
     Supervision.objects.create(trainee=world["station"], supervisor=world["counselor"])
     note = draft(world["station"], world.student_a)
-    results, errors = _race(
+    results, errors = race(
         [lambda: services.session_note_sign(actor=world["station"], note=SessionNote(pk=note.pk))] * 2
     )
     assert len(results) == 1 and len(errors) == 1, errors
@@ -44,7 +44,7 @@ def test_two_concurrent_trainee_signatures_ask_the_supervisor_once(world):
 def test_two_concurrent_cosignatures_cosign_once(world):
     Supervision.objects.create(trainee=world["station"], supervisor=world["counselor"])
     note = services.session_note_sign(actor=world["station"], note=draft(world["station"], world.student_a))
-    results, errors = _race(
+    results, errors = race(
         [lambda: services.session_note_cosign(actor=world["counselor"], note=SessionNote(pk=note.pk))] * 2
     )
     assert len(results) == 1 and len(errors) == 1, errors
@@ -61,7 +61,7 @@ def test_a_double_submitted_amendment_at_the_same_instant_appends_once(world):
             actor=world["counselor"], note=SessionNote(pk=note.pk), text="补充", idempotency_key=key
         ).pk
 
-    results, errors = _race([amend, amend])
+    results, errors = race([amend, amend])
     assert errors == [] and len(set(results)) == 1
     assert SessionNoteAmendment.objects.filter(note_id=note.pk).count() == 1
 
@@ -70,7 +70,7 @@ def test_a_draft_saved_while_it_is_signed_is_refused_or_lands_before_the_signatu
     counselor = world["counselor"]
     note = draft(counselor, world.student_a)
     booking = note.booking
-    results, errors = _race(
+    results, errors = race(
         [
             lambda: services.session_note_sign(actor=counselor, note=SessionNote(pk=note.pk)),
             lambda: services.session_note_save(
