@@ -1,5 +1,9 @@
 """The phone walk: every page each demo account can reach, opened on a 375-px phone in Chromium, both languages.
 
+The walk itself lives here; the test modules `e2e/test_phone_walk_*.py` each run it for a group of accounts,
+so pytest-xdist (`--dist loadfile`) can spread the walks over the CI machine's processes instead of running
+all twenty on one (each module seeds its own demo school, which costs seconds; a walk costs minutes).
+
 The journeys check the pages a journey passes through; this walk checks the rest. Each demo account signs in
 on a 375×812 phone and follows every same-site link from its home page, breadth first (the link discovery of
 portal/tests/test_crawl.py, in a real browser): GET only, never signing out, switching language or opening the
@@ -22,25 +26,18 @@ from collections import deque
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import pytest
 from django.conf import settings
 
 from e2e.conftest import AXE_RUN, AXE_SOURCE, CSP_LISTENER, DESKTOP, PHONE
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-DEMO_ACCOUNTS = [
-    "student",
-    "liaison",
-    "committee",
-    "station",
-    "counselor",
-    "assessor",
-    "aidreviewer",
-    "aidofficer",
-    "visitor",
-    "admin",
-]
+# Every demo account, by walk module: the three groups take about the same time.
+WALK_GROUPS = {
+    "students": ["student", "liaison", "committee"],
+    "counselling": ["station", "counselor", "assessor"],
+    "aid": ["aidreviewer", "aidofficer", "visitor", "admin"],
+}
+DEMO_ACCOUNTS = [name for group in WALK_GROUPS.values() for name in group]
+LANGUAGES = ["zh-hans", "en"]
 MAX_PAGES = 80  # per walk: a safety net, far above what an account reaches after sampling
 SAMPLES_PER_PATTERN = 1
 SKIP_PREFIXES = ("/static/", "/media/", "/admin/", "/accounts/logout/", "/i18n/")
@@ -152,9 +149,8 @@ def walk(page: Any, base_url: str, language: str, errors: list[str]) -> tuple[li
     return checked, problems
 
 
-@pytest.mark.parametrize("language", ["zh-hans", "en"])
-@pytest.mark.parametrize("username", DEMO_ACCOUNTS)
-def test_every_reachable_page_works_on_a_phone(chromium, demo_server, username, language):
+def walk_as(chromium: Any, demo_server: str, username: str, language: str) -> None:
+    """Sign `username` in on a phone in `language`, walk every page it reaches and fail with all problems found."""
     context = chromium.new_context(
         viewport=PHONE,
         locale="zh-CN" if language == "zh-hans" else "en-US",
