@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from counseling.services.instruments import instrument_definition_load
-from portal.models import User
+from portal.kernel.commands import actor_argument, read_file_argument
 
 
 class Command(BaseCommand):
@@ -24,15 +24,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: str, check: bool, actor: str | None, **options: Any) -> None:
         path = Path(file)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
-        loader = None
-        if actor:
-            loader = User.objects.filter(username=actor).first()
-            if loader is None:
-                raise CommandError(f"no user named {actor}")
+        data = read_file_argument(path)
+        loader = actor_argument(actor)
         with transaction.atomic():
             result = instrument_definition_load(actor=loader, data=data, filename=path.name)
             if check:

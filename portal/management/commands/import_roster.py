@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from portal.models import User
+from portal.kernel.commands import actor_argument, read_file_argument
 from portal.roster import roster_import
 
 
@@ -25,15 +25,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: str, dry_run: bool, actor: str | None, **options: Any) -> None:
         path = Path(file)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
-        importer = None
-        if actor:
-            importer = User.objects.filter(username=actor).first()
-            if importer is None:
-                raise CommandError(f"no user named {actor}")
+        data = read_file_argument(path)
+        importer = actor_argument(actor)
 
         result = roster_import(actor=importer, data=data, filename=path.name, dry_run=dry_run)
 
