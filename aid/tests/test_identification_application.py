@@ -77,9 +77,16 @@ def test_the_student_saves_a_draft_and_submits_it_with_the_pledge(world, client_
 
 def test_submitting_without_the_pledge_is_refused_with_a_message(world, client_for, year):
     client = client_for(world["student"])
-    response = client.post(EDIT, form_data(submit="1"), follow=True)
-    assert "Read and accept the pledge" in response.content.decode()
-    assert Identification.objects.get(student=world.student_a).status == Identification.Status.DRAFT
+    response = client.post(EDIT, form_data(submit="1", household_income="12345"))
+    # Shown again as sent (nothing typed is lost), the reason next to the pledge box, the draft saved.
+    assert response.status_code == 200
+    assert response.context["form"].errors["pledge"] == ["Read and accept the pledge to submit your application."]
+    assert response.context["form"]["household_income"].value() == "12345"
+    page = response.content.decode()
+    assert 'id="id_pledge_error"' in page or "id_pledge_error" in page
+    ident = Identification.objects.get(student=world.student_a)
+    assert ident.status == Identification.Status.DRAFT
+    assert ident.household_income == 12345
 
 
 @pytest.mark.parametrize(

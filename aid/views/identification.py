@@ -143,10 +143,13 @@ def identification_edit(request: HttpRequest) -> HttpResponse:
                         actor=request.user, identification=identification, pledge=data["pledge"]
                     )
                 except DomainError as exc:
+                    # The draft is saved; the form is shown again as sent, the reason next to the pledge box
+                    # when the pledge is what is missing (a redirect would put it only at the top).
                     messages.error(request, _("Your draft was saved but not submitted: %(why)s") % {"why": exc})
-                    return redirect("aid:identification_edit")
-                messages.success(request, _("Your application was submitted."))
-                return redirect("aid:identification_mine")
+                    form.add_error(None if data["pledge"] else "pledge", str(exc))
+                else:
+                    messages.success(request, _("Your application was submitted."))
+                    return redirect("aid:identification_mine")
         else:
             _refuse(request, form_errors_text(form) or form_errors_text(formset) or _("check the form."))
     else:
