@@ -22,14 +22,15 @@ OTHER_TRIPS = (
     "和田地区墨玉县、皮山县家访（第二批）",
     "阿克苏地区库车市家访（第三批）",
 )
-STUDENT_PAGES = (
-    "/",
-    "/counseling/",
-    "/counseling/appointments/mine/",
-    "/counseling/report/",
-    "/aid/",
-    "/notifications/",
-)
+# The student's main pages, with the screenshot docs/design.md ("The look") shows of some of them.
+STUDENT_PAGES = {
+    "/": "",
+    "/counseling/": "student-counselling",
+    "/counseling/appointments/mine/": "student-no-appointment",
+    "/counseling/report/": "",
+    "/aid/": "student-aid",
+    "/notifications/": "",
+}
 
 
 @pytest.fixture
@@ -81,8 +82,11 @@ def test_tap_targets_are_at_least_24_px_on_a_phone(phone_only, browse):
     me = browse()
     me.login("student")
     # Visit.check runs TAP_TARGETS_RUN on every page a phone journey checks; these are the student's main pages.
-    for path in STUDENT_PAGES:
-        me.goto(path)
+    # The demo student has no appointment booked: "My appointments" shows its empty state.
+    for path, screenshot in STUDENT_PAGES.items():
+        page = me.goto(path, screenshot=screenshot)
+        if path == "/counseling/appointments/mine/":  # the empty list offers its next step
+            assert page.locator("[data-testid=no-appointment] a[href$='/counseling/appointments/']").is_visible()
     # And the check does catch a target that is too small: two 12-px buttons side by side.
     page = me.page
     page.evaluate(
