@@ -8,7 +8,8 @@ one person and checks every page the journey loads:
   (4xx/5xx or a network error) unless the journey says it expects one;
 - no serious or critical accessibility violation found by axe-core (vendored in e2e/assets, injected through
   the DevTools protocol, which the page's CSP does not govern);
-- the page fits a 375-px phone without horizontal scrolling (a desktop page is narrowed to check, then restored).
+- the page fits a 375-px phone without horizontal scrolling (a desktop page is narrowed to check, then restored);
+- on a phone, every tap target is at least 24×24 px or spaced as WCAG 2.5.8 allows (TAP_TARGETS_RUN).
 
 A journey that loads a page and never checks it fails at the end: every main-frame navigation must be
 followed by `check()`.
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -52,6 +54,23 @@ AXE_RUN = """async () => {
     .map(v => ({id: v.id, impact: v.impact, help: v.help,
                 nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
 }"""
+# Tap targets (WCAG 2.2, 2.5.8 "Target size (minimum)"): every button, link-button, form control and link outside
+# running text is at least 24×24 CSS px, or has no other target within a 24-px circle around it. axe-core's
+# `target-size` rule (tag wcag22aa) measures exactly this, with WCAG's exceptions for links inside a sentence. A
+# separate run from AXE_RUN so a journey or the phone walk can add it where it matters: on a phone.
+TAP_TARGETS_RUN = """async () => {
+  const result = await axe.run(document, {
+    resultTypes: ['violations'], runOnly: {type: 'rule', values: ['target-size']},
+  });
+  return result.violations.flatMap(v => v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary));
+}"""
+# The widest element of each badge against the page: a badge carrying a sentence ("同时在: …") must wrap inside
+# its container instead of widening the page (static/css/portal.css, .badge). Returns the badges that do not.
+BADGES_WRAP = """() => [...document.querySelectorAll('.badge')].filter(b => b.offsetParent).map(b => {
+  const r = b.getBoundingClientRect(), box = b.parentElement.getBoundingClientRect();
+  return {text: b.textContent.trim().slice(0, 40), right: Math.round(r.right), width: Math.round(r.width),
+          container: Math.round(box.width)};
+}).filter(b => b.right > document.documentElement.clientWidth + 1 || b.width > b.container + 1)"""
 # Collects CSP violations the page reports (the console shows them too, but this names the directive).
 CSP_LISTENER = """
 window.__cspViolations = [];
@@ -201,6 +220,10 @@ class Visit:
         )
         if screenshot and SCREENSHOT_DIR:
             self._screenshot(screenshot, full_page)
+        # The Django admin keeps its own (desktop) layout and is not walked on a phone either (docs/design.md).
+        if self.device == "phone" and not urlsplit(url).path.startswith("/admin/"):
+            small = page.evaluate(TAP_TARGETS_RUN)
+            assert not small, f"tap targets under 24×24 px on {url}:\n" + "\n".join(small[:10])
         self._check_fits_phone(url)
         self._raise_errors()
         self.checked.add(url)

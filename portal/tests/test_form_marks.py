@@ -87,19 +87,7 @@ def _marked(label) -> bool:
     return bool(label.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' asteriskField ')]"))
 
 
-# Pages another part of issue 16 rewrites for phones at the same time (the trip's student selection): the
-# mark goes in with that rewrite. Not strict, so the merge that adds it turns this into a pass.
-ELSEWHERE = {"homevisits.forms.trips.AddStudentForm": "the candidates table becomes cards for phones (issue 16)"}
-
-
-def _entries_marked() -> list:
-    return [
-        pytest.param(e, marks=pytest.mark.xfail(reason=ELSEWHERE[e.form], strict=False)) if e.form in ELSEWHERE else e
-        for e in ENTRIES
-    ]
-
-
-@pytest.mark.parametrize("entry", _entries_marked(), ids=lambda e: e.id)
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
 def test_required_fields_are_marked_and_optional_ones_are_not(demo, entry: Entry):
     if entry.setup:
         entry.setup(demo)
