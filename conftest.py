@@ -105,6 +105,25 @@ def _fresh_config_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_page_caches():
+    """The navbar entries, the bell's count (per user id: portal.navigation, portal.selectors) and the aid
+    dashboard's rollups (aid.selectors.dashboard) are cached; ids repeat from one test database to the next while
+    Redis keeps its keys, so each test starts without them."""
+    from django.core.cache import cache
+
+    backend = getattr(cache, "_cache", None)
+    if hasattr(backend, "get_client"):
+        client = backend.get_client(write=True)
+        patterns = ("*:nav:v1:*", "*:unread:v1:*", "*:aiddash:v1:*")
+        keys = [key for pattern in patterns for key in client.scan_iter(match=pattern)]
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _english_unless_asked(request, settings):
     """Assertions are written against the English source strings; tests of the Chinese default set the
     language themselves (see portal/tests/test_translations.py). LANGUAGE_CODE too: services write
