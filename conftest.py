@@ -106,20 +106,10 @@ def _fresh_config_cache():
 
 @pytest.fixture(autouse=True)
 def _fresh_page_caches():
-    """The navbar entries, the bell's count (per user id: portal.navigation, portal.selectors) and the aid
-    dashboard's rollups (aid.selectors.dashboard) are cached; ids repeat from one test database to the next while
-    Redis keeps its keys, so each test starts without them."""
-    from django.core.cache import cache
+    """Each test starts without the per-user page caches (portal/tests/pagecaches.py)."""
+    from portal.tests.pagecaches import forget_page_caches
 
-    backend = getattr(cache, "_cache", None)
-    if hasattr(backend, "get_client"):
-        client = backend.get_client(write=True)
-        patterns = ("*:nav:v1:*", "*:unread:v1:*", "*:aiddash:v1:*")
-        keys = [key for pattern in patterns for key in client.scan_iter(match=pattern)]
-        if keys:
-            client.delete(*keys)
-    else:
-        cache.clear()
+    forget_page_caches()
     yield
 
 
