@@ -18,6 +18,7 @@ from aid.forms.funds import ApplicationFilterForm
 from aid.forms.hiddenaid import ApproveForm, CandidateAddForm, SearchForm
 from aid.forms.identification import ReviewFilterForm
 from counseling.forms import casework
+from counseling.forms.appointments import SlotFilterForm, WaitlistJoinForm
 from counseling.forms.casework import QueueFilterForm
 from portal.tests.factories import UserFactory
 
@@ -126,3 +127,20 @@ def test_plain_form_writes_the_hidden_aid_post_forms_with_their_csrf_token(name,
     crispy, plain = both(HIDDEN_AID_FORMS[name], "plain_form", language, action="/aid/hidden/1/add/?a=1&b=2")
     assert plain == crispy
     assert '<input name="csrfmiddlewaretoken" type="hidden" value="token-of-this-session">' in plain  # normalised
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("bound", [False, True])
+def test_plain_form_writes_the_open_slots_forms_as_crispy_did(language, bound):
+    from portal.models import User
+
+    UserFactory(full_name="<i>李</i>")
+    counsellors = User.objects.all()
+    data = {"mode": "nope", "counsellor": "0"} if bound else None
+    for make in (
+        lambda: SlotFilterForm(data, counsellors=counsellors),
+        lambda: WaitlistJoinForm(data, counsellors=counsellors, auto_id="id_wait_%s"),
+    ):
+        crispy, plain = both(make, "plain_form", language)
+        assert plain == crispy
