@@ -93,3 +93,12 @@ def test_bulk_created_notifications_show_within_the_documented_time(world, clien
     assert selectors.UNREAD_CACHE_SECONDS <= 60
     selectors.forget_unread_count(student.pk)  # what the expiry does after UNREAD_CACHE_SECONDS
     assert bell(home(client)) == "1"
+
+
+def test_templates_are_compiled_once_per_process():
+    """The cached template loader in every setting: TEMPLATES sets no `loaders`, so Django wraps the filesystem and
+    app loaders in the cached one (issue 18 asked; nothing to change, this keeps it so)."""
+    from django.template import engines
+
+    engine = engines["django"].engine
+    assert [loader.__class__.__module__ for loader in engine.template_loaders] == ["django.template.loaders.cached"]
