@@ -982,20 +982,23 @@ def plot_growth(runs: dict[int, dict], path: Path) -> str | None:
         return None
     sizes = sorted(runs)
     figure, (p95_axis, rps_axis) = plt.subplots(1, 2, figsize=(12, 5), dpi=80)
-    for _key, label, results in _page_rows(runs):
+    colours = plt.get_cmap("tab20").colors  # 14 lines: each its own colour, the bare view dashed
+    for index, (key, label, results) in enumerate(_page_rows(runs)):
         xs = [n for n in sizes if n in results]
-        p95_axis.plot(xs, [results[n]["p95_ms"] for n in xs], marker="o", label=label)
-        rps_axis.plot(xs, [results[n]["rps"] for n in xs], marker="o", label=label)
+        style = {"marker": "o", "label": label, "color": colours[index % len(colours)]}
+        if key == "bare":
+            style |= {"linestyle": "--", "color": "black"}
+        p95_axis.plot(xs, [results[n]["p95_ms"] for n in xs], **style)
+        rps_axis.plot(xs, [results[n]["rps"] for n in xs], **style)
     for axis, title in ((p95_axis, "p95 latency (ms)"), (rps_axis, "throughput (req/s, 8 clients)")):
         axis.set_xscale("log")
         axis.set_xticks(sizes, [f"{n:,}" for n in sizes])
         axis.minorticks_off()
         axis.set_xlabel("students")
         axis.set_title(title)
-        axis.set_ylim(bottom=0)
         axis.grid(alpha=0.3)
+    p95_axis.set_ylim(bottom=0)
     rps_axis.set_yscale("log")
-    rps_axis.set_ylim(auto=True)
     p95_axis.legend(fontsize=7, loc="upper left")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
