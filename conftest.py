@@ -105,6 +105,15 @@ def _fresh_config_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_page_caches():
+    """Each test starts without the per-user page caches (portal/tests/pagecaches.py)."""
+    from portal.tests.pagecaches import forget_page_caches
+
+    forget_page_caches()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _english_unless_asked(request, settings):
     """Assertions are written against the English source strings; tests of the Chinese default set the
     language themselves (see portal/tests/test_translations.py). LANGUAGE_CODE too: services write

@@ -31,7 +31,7 @@ def portal(request: HttpRequest) -> dict:
         }
     return {
         "centre_duty_phone": settings.CENTRE_DUTY_PHONE,
-        "nav_items": SimpleLazyObject(lambda: navigation.items_for(user)),
+        "nav_items": SimpleLazyObject(lambda: navigation.cached_items_for(user)),
         "unread_count": SimpleLazyObject(lambda: selectors.unread_notification_count(user)),
         "user_is_portal_admin": SimpleLazyObject(lambda: access.is_admin(user)),
         "may_download_own_data": SimpleLazyObject(lambda: access.may_download_own_data(user)),

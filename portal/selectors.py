@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from portal import access
@@ -41,10 +42,29 @@ def student_detail(user: User, pk: int) -> Student:
     return access.get_for_user(user, qs, pk=pk)
 
 
+# The bell's count is on every page: cached per user for UNREAD_CACHE_SECONDS. Marking notifications read
+# (portal.services) and creating one with .create()/.save() (the Notification post_save signal) drop the entry,
+# so the reader's own actions show at once; notifications made in bulk (bulk_create) show within the TTL.
+UNREAD_CACHE_SECONDS = 60
+
+
+def unread_cache_key(user_id: int) -> str:
+    return f"unread:v1:{user_id}"
+
+
 def unread_notification_count(user: User) -> int:
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    key = unread_cache_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_CACHE_SECONDS)
+    return count
+
+
+def forget_unread_count(user_id: int) -> None:
+    cache.delete(unread_cache_key(user_id))
 
 
 def notifications_for(user: User) -> QuerySet[Notification]:

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import selectors
 from portal.audit import audit_log
 from portal.celery import app as celery_app
 from portal.channels import ChannelRejected, preferences, templates
@@ -63,15 +64,19 @@ def student_update_contact(*, actor: User, student: Student, phone: str) -> Stud
 
 def notification_mark_read(*, actor: User, notification_id: int) -> bool:
     """Mark one of the actor's own notifications read; False when it is not theirs or already read."""
-    return bool(
+    marked = bool(
         Notification.objects.filter(pk=notification_id, recipient=actor, read_at__isnull=True).update(
             read_at=timezone.now()
         )
     )
+    selectors.forget_unread_count(actor.pk)  # the bell's cached count
+    return marked
 
 
 def notifications_mark_all_read(*, actor: User) -> int:
-    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+    marked = Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+    selectors.forget_unread_count(actor.pk)
+    return marked
 
 
 # --- Reminders: the outbox ------------------------------------------------------------------------

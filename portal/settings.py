@@ -281,6 +281,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Ended bookings → awaiting outcome, waitlist offers expire and move on.
     "appointments-sweep": {"task": "counseling.appointments.sweep", "schedule": 300.0},
+    # The aid dashboard's whole-school numbers (aid.selectors.dashboard: ROLLUP_REFRESH_SECONDS).
+    "aid-dashboard-refresh-rollups": {"task": "aid.dashboard.refresh_rollups", "schedule": 300.0},
     "aid-identification-expire": {
         "task": "aid.identification.expire_ended_years",
         "schedule": crontab(minute=10, hour=1),

@@ -17,10 +17,18 @@ What it does, in order:
    once), scripts/bench_roster.py (20,000 rows), scripts/bench_hiddenaid.py (360,000 canteen rows).
 6. Prints a markdown table and writes it to docs/benchmarks.md (--output).
 
+`--growth` measures how cost grows with the school's size instead: for each of --sizes (10,000, 30,000 and
+100,000 students) it runs this script on its own database (DATABASE_URL's name + `_10k`, `_30k`, `_100k`,
+seeded by seed_scale when empty) with --skip-jobs --no-admin --json, then writes a growth table (p95, req/s
+and queries of each key page and the worker's peak RSS at each size) between the growth markers of
+docs/benchmarks.md, and a plot, docs/benchmarks-growth.png (matplotlib, requirements-dev.txt). A normal run keeps
+the growth section that is there.
+
 The client runs on the same machine as gunicorn and PostgreSQL, so it takes CPU from them: compare the rows of
 one run with each other (and with the bare view) rather than with other machines.
 
     .venv/bin/python scripts/bench.py [--quick] [--students 30000] [--requests 100] [--seconds 10]
+    .venv/bin/python scripts/bench.py --growth [--sizes 10000,30000,100000]
 
 Writes to the database: the report form POSTs add reports to the student persona's own open case (reports
 and case events are append-only, so they stay), case and care-file pages add audit events (they are audited
@@ -31,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import platform
 import re
@@ -43,7 +52,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -93,6 +102,7 @@ class Ids:
     hidden_batch: int | None
     college: int | None
     application_status: str
+    year: int | None = None  # the current academic year (aid identifications)
 
 
 @dataclass
@@ -108,6 +118,15 @@ class Page:
     admin: Callable[[Ids], str] | None = None  # the admin changelist an admin would use instead
     admin_note: str = ""
     needs: str = ""  # the Ids field without which the page is skipped (the dataset has no such object)
+
+
+def _url(name: str, query: str = "") -> Callable[[Ids], str]:
+    def path(ids: Ids) -> str:
+        from django.urls import reverse
+
+        return reverse(name) + query
+
+    return path
 
 
 def _report_form() -> dict:
@@ -168,6 +187,21 @@ PAGES: list[Page] = [
         needs="hidden_batch",
     ),
     Page("trip", "trip plan", "visitor", lambda ids: f"/homevisits/trips/{ids.trip}/", needs="trip"),
+    Page(
+        "identifications",
+        "identification list",
+        "aidofficer",
+        _url("aid:identification_list"),
+        admin=lambda ids: f"/admin/aid/identification/?year__id__exact={ids.year}",
+        needs="year",
+    ),
+    Page(
+        "trips",
+        "trip list",
+        "visitor",
+        _url("homevisits:trip_list"),
+        admin=lambda ids: "/admin/homevisits/trip/",
+    ),
 ]
 BARE = Page("bare", "bare view (ceiling)", "student", lambda ids: "/bench/bare/")
 
@@ -515,7 +549,11 @@ def find_ids(logins: dict[str, str]) -> Ids:
         Application.objects.values("status").annotate(n=Count("pk")).order_by("-n").values_list("status", flat=True)
     ).first()
     college = case.college_id if case else getattr(getattr(station, "staff", None), "college_id", None)
+    from aid.selectors.identification import current_year
+
+    year = current_year()
     return Ids(
+        year=year.pk if year else None,
         case=case.pk if case else None,
         care_student=care_student.pk if care_student else None,
         trip=trip.pk if trip else None,
@@ -800,6 +838,178 @@ def render(
     return "\n".join(lines)
 
 
+# --- Growth: the same pages at 10,000, 30,000 and 100,000 students -------------------------------------------------
+
+GROWTH_START = "<!-- growth: written by scripts/bench.py --growth -->"
+GROWTH_END = "<!-- /growth -->"
+# A page "grows" when its p95 at the largest size is more than this many times its p95 at the smallest: the
+# run-to-run noise of this shared machine is about ±20%.
+GROWTH_TOLERANCE = 1.5
+
+
+def size_label(students: int) -> str:
+    return f"{students // 1000}k" if students % 1000 == 0 else str(students)
+
+
+def growth_database_url(database_url: str, students: int) -> str:
+    base, _, name = database_url.rpartition("/")
+    name, _, query = name.partition("?")
+    return f"{base}/{name}_{size_label(students)}" + (f"?{query}" if query else "")
+
+
+def growth_section(markdown: str) -> str:
+    start, end = markdown.find(GROWTH_START), markdown.find(GROWTH_END)
+    if start < 0 or end < start:
+        return ""
+    return markdown[start : end + len(GROWTH_END)]
+
+
+def with_growth_section(markdown: str, section: str) -> str:
+    """The report with `section` in place of its growth section (appended when it has none)."""
+    if not section:
+        return markdown
+    old = growth_section(markdown)
+    if old:
+        return markdown.replace(old, section)
+    return markdown.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def growth(args: argparse.Namespace, database_url: str) -> int:
+    runs: dict[int, dict] = {}
+    started = datetime.now().astimezone()
+    for students in args.sizes:
+        url = growth_database_url(database_url, students)
+        out = BASE_DIR / "var" / f"bench-growth-{size_label(students)}.json"
+        out.parent.mkdir(exist_ok=True)
+        log(f"growth: {students:,} students in {url.rpartition('/')[2]}")
+        command = [
+            PYTHON,
+            str(Path(__file__).resolve()),
+            "--skip-jobs",
+            "--no-admin",
+            *("--students", str(students)),
+            *("--requests", str(args.requests), "--seconds", str(args.seconds), "--warmup", str(args.warmup)),
+            *("--concurrency", str(args.concurrency), "--seed", args.seed),
+            *("--json", str(out), "--output", str(out.with_suffix(".md"))),
+            *(["--yes"] if args.yes else []),
+            *(["--quick"] if args.quick else []),
+        ]
+        completed = subprocess.run(command, cwd=BASE_DIR, env=dict(os.environ, DATABASE_URL=url))  # noqa: S603
+        if completed.returncode:
+            log(f"growth: the run at {students:,} students failed ({completed.returncode})")
+            continue
+        runs[students] = json.loads(out.read_text(encoding="utf-8"))
+    if not runs:
+        return 1
+    section = render_growth(args, runs, started)
+    plotted = plot_growth(runs, args.plot)
+    if plotted:
+        section = section.replace(GROWTH_END, f"![p95 and req/s by school size]({plotted})\n\n{GROWTH_END}")
+    print()
+    print(section)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    current = args.output.read_text(encoding="utf-8") if args.output.exists() else "# Benchmarks\n"
+    args.output.write_text(with_growth_section(current, section), encoding="utf-8")
+    print(f"written to {args.output}" + (f" and {args.plot}" if plotted else ""))
+    return 0
+
+
+def _page_rows(runs: dict[int, dict]) -> list[tuple[str, str, dict[int, dict]]]:
+    """(key, label, {students: result}) for the bare view and each page, in the order of the runs."""
+    rows: dict[str, tuple[str, dict[int, dict]]] = {}
+    for students, run in runs.items():
+        rows.setdefault("bare", (run["bare"]["label"], {}))[1][students] = run["bare"]
+        for page in run["pages"]:
+            rows.setdefault(page["key"], (page["label"], {}))[1][students] = page
+    return [(key, label, results) for key, (label, results) in rows.items()]
+
+
+def render_growth(args: argparse.Namespace, runs: dict[int, dict], started: datetime) -> str:
+    sizes = sorted(runs)
+    head = " | ".join(f"p95 ms {size_label(n)}" for n in sizes)
+    head += " | " + " | ".join(f"req/s {size_label(n)}" for n in sizes)
+    head += " | " + " | ".join(f"queries {size_label(n)}" for n in sizes)
+    lines = [
+        GROWTH_START,
+        "## Growth with the school's size",
+        "",
+        f"Written by `scripts/bench.py --growth{' --quick' if args.quick else ''}` on {started:%Y-%m-%d %H:%M %Z}: "
+        f"the same pages, personas and method as above (no admin, no jobs), on one database per size "
+        f"({', '.join(f'`{runs[n]["database"]}`' for n in sizes)}, filled by `seed_scale --students N`). "
+        f"*p95 growth*: p95 at {size_label(sizes[-1])} over p95 at {size_label(sizes[0])}; a page **grows** "
+        f"above {GROWTH_TOLERANCE:g}×.",
+        "",
+        "| size | " + " | ".join(f"{size_label(n)}" for n in sizes) + " |",
+        "|---|" + "--:|" * len(sizes),
+    ]
+    for key in runs[sizes[0]]["dataset"]:
+        lines.append(f"| {key} | " + " | ".join(fmt(runs[n]["dataset"].get(key)) for n in sizes) + " |")
+    rss = [max((v for v in runs[n]["rss"].values() if v is not None), default=None) for n in sizes]
+    lines.append("| peak RSS of a gunicorn worker, MB | " + " | ".join(fmt(v) for v in rss) + " |")
+    lines += [
+        "",
+        f"| page | {head} | p95 growth |",
+        "|---|" + "--:|" * (3 * len(sizes) + 1),
+    ]
+    for _key, label, results in _page_rows(runs):
+        cells = [fmt(results[n]["p95_ms"], 1) if n in results else "–" for n in sizes]
+        cells += [fmt(results[n]["rps"]) if n in results else "–" for n in sizes]
+        cells += [fmt(results[n]["queries"]) if n in results else "–" for n in sizes]
+        first, last = results.get(sizes[0]), results.get(sizes[-1])
+        ratio = last["p95_ms"] / first["p95_ms"] if first and last and first["p95_ms"] else None
+        verdict = "–" if ratio is None else f"{ratio:.2f}×" + (" **grows**" if ratio > GROWTH_TOLERANCE else "")
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {verdict} |")
+    peak = max((v for v in rss if v is not None), default=None)
+    lines += [
+        "",
+        f"Peak RSS of a gunicorn worker at {size_label(sizes[-1])}: {fmt(rss[-1])} MB "
+        f"(< {TARGET_RSS_MB} MB: {met(peak is not None and rss[-1] is not None and rss[-1] < TARGET_RSS_MB)}).",
+        "",
+        GROWTH_END,
+    ]
+    return "\n".join(lines)
+
+
+def plot_growth(runs: dict[int, dict], path: Path) -> str | None:
+    """Two panels, p95 and req/s against students, one line per page; the path relative to the report."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("growth: no matplotlib (requirements-dev.txt), so no plot")
+        return None
+    sizes = sorted(runs)
+    figure, (p95_axis, rps_axis) = plt.subplots(1, 2, figsize=(12, 5), dpi=80)
+    colours = plt.get_cmap("tab20").colors  # 14 lines: each its own colour, the bare view dashed
+    for index, (key, label, results) in enumerate(_page_rows(runs)):
+        xs = [n for n in sizes if n in results]
+        style = {"marker": "o", "label": label, "color": colours[index % len(colours)]}
+        if key == "bare":
+            style |= {"linestyle": "--", "color": "black"}
+        p95_axis.plot(xs, [results[n]["p95_ms"] for n in xs], **style)
+        rps_axis.plot(xs, [results[n]["rps"] for n in xs], **style)
+    for axis, title in ((p95_axis, "p95 latency (ms)"), (rps_axis, "throughput (req/s, 8 clients)")):
+        axis.set_xscale("log")
+        axis.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        axis.minorticks_off()
+        axis.set_xlabel("students")
+        axis.set_title(title)
+        axis.grid(alpha=0.3)
+    p95_axis.set_ylim(bottom=0)
+    rps_axis.set_yscale("log")
+    p95_axis.legend(fontsize=7, loc="upper left")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    try:
+        return str(path.relative_to(BASE_DIR / "docs"))
+    except ValueError:
+        return str(path)
+
+
 # --- Main -------------------------------------------------------------------------------------------------------
 
 
@@ -824,6 +1034,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="how to fill an empty database: seed_scale (auto: when it exists) or the demo school",
     )
     parser.add_argument("--syncdb", action="store_true", help="build an empty database from the models, not migrations")
+    parser.add_argument("--no-admin", action="store_true", help="skip the admin changelists")
+    parser.add_argument("--json", type=Path, help="also write the page results as JSON here")
+    parser.add_argument(
+        "--growth", action="store_true", help="measure the pages at each of --sizes, write the growth table and plot"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[10_000, 30_000, 100_000],
+        help="students per growth database (10000,30000,100000)",
+    )
+    parser.add_argument("--plot", type=Path, help="growth plot (docs/benchmarks-growth.png)")
     args = parser.parse_args(argv)
     quick = args.quick
     defaults = {
@@ -835,6 +1057,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "roster_rows": (20_000, 200),
         "canteen_rows": (360_000, 600),
         "output": (BASE_DIR / "docs" / "benchmarks.md", BASE_DIR / "var" / "benchmarks-quick.md"),
+        "plot": (BASE_DIR / "docs" / "benchmarks-growth.png", BASE_DIR / "var" / "benchmarks-growth-quick.png"),
     }
     for name, (full, small) in defaults.items():
         if getattr(args, name) is None:
@@ -845,6 +1068,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if args.growth:
+        return growth(args, database_url)
     env = bench_environment(database_url)
     # This process uses the same settings as gunicorn, except that its mail is kept in memory to be counted.
     os.environ.update(env | {"EMAIL_URL": "memorymail://"})
@@ -893,7 +1118,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             result = measure.run(page, page.persona, page.path(ids), concurrency=args.concurrency)
             admin = None
-            if page.admin:
+            if page.admin and not args.no_admin:
                 admin = measure.run(page, "admin", page.admin(ids), concurrency=args.concurrency)
             pages.append((page, result, admin))
             line = f"{page.label:<32} p95 {result.p95_ms:7.1f} ms  {result.rps:7.0f} req/s  {result.queries} queries"
@@ -932,10 +1157,28 @@ def main(argv: list[str] | None = None) -> int:
         rss=rss,
         jobs=jobs,
     )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "dataset": dataset,
+                    "database": database,
+                    "bare": asdict(bare),
+                    "pages": [
+                        {"key": page.key, **asdict(result), "admin": asdict(admin) if admin else None}
+                        for page, result, admin in pages
+                    ],
+                    "rss": {str(pid): mb for pid, mb in rss.items()},
+                },
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
     print()
     print(report)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report, encoding="utf-8")
+    previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+    args.output.write_text(with_growth_section(report, growth_section(previous)), encoding="utf-8")
     print(f"written to {args.output}")
     return 0
 

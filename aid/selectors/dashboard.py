@@ -5,9 +5,12 @@ reviewers: their colleges)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
 
 from aid.access.core import aid_colleges
 from aid.models import (
@@ -23,7 +26,7 @@ from aid.models import (
 from aid.selectors.fiveaid import AWARDED_STATUSES, fiveaid_has_aid
 from portal.models import College, User
 
-__all__ = ["Dashboard", "aid_dashboard"]
+__all__ = ["ROLLUP_SECONDS", "Dashboard", "aid_dashboard", "aid_dashboard_rollup", "rollup_key"]
 
 
 @dataclass
@@ -46,10 +49,38 @@ def _share(n: int, d: int) -> float:
     return round(n / d, 4) if d else 0.0
 
 
+# The dashboard page shows a rollup: the numbers of aid_dashboard for one scope (the whole school, or a set of
+# colleges), year and language, kept in the cache with the time they were computed. Beat recomputes the whole
+# school's for the current year every ROLLUP_REFRESH_SECONDS (aid.dashboard.refresh_rollups); any other scope or
+# year is computed on first view and kept ROLLUP_SECONDS. So the page is at most ROLLUP_SECONDS old, and says
+# when its numbers were computed. The XLSX exports always count afresh.
+ROLLUP_REFRESH_SECONDS = 300
+ROLLUP_SECONDS = 600
+
+
+def rollup_key(scope: set[int] | None, year: AcademicYear | None, language: str | None = None) -> str:
+    colleges = "all" if scope is None else ",".join(str(pk) for pk in sorted(scope)) or "none"
+    return f"aiddash:v1:{year.pk if year else 'none'}:{colleges}:{language or translation.get_language()}"
+
+
+def aid_dashboard_rollup(user: User, *, year: AcademicYear | None) -> tuple[Dashboard, datetime]:
+    """The dashboard of the user's scope as last computed (at most ROLLUP_SECONDS ago), and when."""
+    scope = aid_colleges(user)
+    key = rollup_key(scope, year)
+    cached = cache.get(key)
+    if cached is None:
+        cached = (dashboard_for_scope(scope, year=year), timezone.now())
+        cache.set(key, cached, ROLLUP_SECONDS)
+    return cached
+
+
 def aid_dashboard(user: User, *, year: AcademicYear | None) -> Dashboard:
     """Numbers of the aid dashboard for the user's scope (aid officers: the school; reviewers: their
     colleges). A fixed number of queries: one per table, whatever the number of students."""
-    scope = aid_colleges(user)
+    return dashboard_for_scope(aid_colleges(user), year=year)
+
+
+def dashboard_for_scope(scope: set[int] | None, *, year: AcademicYear | None) -> Dashboard:
     colleges_qs = College.objects.order_by("name")
     if scope is not None:
         colleges_qs = colleges_qs.filter(pk__in=scope)

@@ -4,6 +4,7 @@ Task names are explicit, "aid.<area>.<action>" (see portal/celery.py), so moving
 changes nothing for beat or for messages already queued.
 """
 
+from aid.tasks.dashboard import *  # noqa: F403
 from aid.tasks.fiveaid import *  # noqa: F403
 from aid.tasks.funds import *  # noqa: F403
 from aid.tasks.hiddenaid import *  # noqa: F403

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from aid.models import Tier
 from aid.services import fiveaid as services
+from aid.services.dashboard import dashboard_rollups_refresh
 from aid.tests.factories import award_for, fiveaid_case_for, identified, workstudy_placed, workstudy_post
 from portal.tests.factories import StudentFactory
 from portal.tests.shown_words import workbook_faults
@@ -163,8 +164,50 @@ def test_the_dashboard_costs_the_same_queries_for_5_and_50_students(world, clien
     with django_assert_max_num_queries(15) as few:
         client.get(reverse("aid:dashboard"))
     add(45)
+    dashboard_rollups_refresh()  # what beat does every few minutes: the page shows the rollup
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("aid:dashboard"))
     assert sum(response.context["data"].tier_totals) == 50
     with django_assert_max_num_queries(15):
         client.get(reverse("aid:dashboard_export", args=["coverage"]))
+
+
+def test_the_page_shows_the_rollup_until_beat_recomputes_it_and_says_when(world, client_for, numbers, time_machine):
+    """The page reads the rollup (at most ROLLUP_SECONDS old, the README says); the XLSX counts afresh."""
+    from aid.selectors.dashboard import ROLLUP_SECONDS
+
+    time_machine.move_to("2026-03-02 10:00 +08:00")
+    client = client_for(world["aidofficer"])
+    before = client.get(reverse("aid:dashboard"))
+    total = sum(before.context["data"].tier_totals)
+    assert "2026-03-02 10:00" in before.content.decode()
+    fiveaid_case_for(StudentFactory(class_group=world.class_a), Tier.DIFFICULT)
+    time_machine.move_to("2026-03-02 10:03 +08:00")
+    assert sum(client.get(reverse("aid:dashboard")).context["data"].tier_totals) == total  # the rollup
+    tiers = xlsx_rows(client.get(reverse("aid:dashboard_export", args=["tiers"])))
+    assert tiers[-1][-1] == total + 1  # the export counts now
+    assert dashboard_rollups_refresh() == 2  # beat: the whole school, in both languages
+    after = client.get(reverse("aid:dashboard"))
+    assert sum(after.context["data"].tier_totals) == total + 1
+    assert "2026-03-02 10:03" in after.content.decode()
+    assert ROLLUP_SECONDS <= 600
+
+
+def test_reviewers_of_different_colleges_and_the_officer_each_get_their_own_rollup(world, client_for, numbers):
+    for _ in range(2):  # the second round reads the rollups
+        officer = client_for(world["aidofficer"]).get(reverse("aid:dashboard")).context["data"]
+        reviewer = client_for(world["aidreviewer"]).get(reverse("aid:dashboard")).context["data"]
+        assert [c.pk for c in reviewer.colleges] == [world.college_a.pk]
+        assert {c.pk for c in officer.colleges} >= {world.college_a.pk, world.college_b.pk}
+        assert sum(reviewer.tier_totals) < sum(officer.tier_totals)
+
+
+def test_the_rollup_follows_the_language(world, client_for, numbers):
+    client = client_for(world["aidofficer"])
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(reverse("aid:dashboard"))
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("aid:dashboard"))
+    assert chinese.context["data"] is not english.context["data"]
+    assert "Aid dashboard" in english.content.decode()
+    assert "Aid dashboard" not in chinese.content.decode()

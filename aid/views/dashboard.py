@@ -53,7 +53,7 @@ def _year(request: HttpRequest) -> AcademicYear | None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require(request)
     year = _year(request)
-    data = selectors.aid_dashboard(request.user, year=year)
+    data, computed_at = selectors.aid_dashboard_rollup(request.user, year=year)
     aid_labels = [str(label) for label in Aid.labels]
     tier_labels = [str(Tier(t).label) for t in TIERS]
     chart = {
@@ -72,6 +72,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "aid/dashboard.html",
         {
             "data": data,
+            "computed_at": computed_at,
+            "refresh_minutes": selectors.ROLLUP_REFRESH_SECONDS // 60,
             "chart": chart,
             "aid_labels": aid_labels,
             "tier_labels": tier_labels,

@@ -160,6 +160,12 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         remove = CandidateRemoveForm()
         remove.helper.form_tag = False
         context["remove_form"] = remove
+        # Each row's remove form posts to its own URL: reversed once, filled in per row (no {% url %} per row).
+        marker = 987654321
+        pattern = reverse("aid:hiddenaid_candidate_remove", args=[marker])
+        page.object_list = list(page.object_list)
+        for candidate in page.object_list:
+            candidate.remove_url = pattern.replace(str(marker), str(candidate.pk))
     if officer:
         context["summary"] = selectors.hiddenaid_batch_summary(batch)
         if HiddenAidBatch.Status.APPROVED in {m.to for m in available_moves(batch, user)}:

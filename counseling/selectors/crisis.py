@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, When
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from counseling import access as counseling_access
@@ -64,8 +64,12 @@ def triage_queue(
         query = query.strip()
         qs = qs.filter(Q(student__student_no__startswith=query) | Q(student__name__icontains=query))
     first_subject = Report.objects.filter(case=OuterRef("pk")).order_by("created_at", "pk").values("subject_given")
+    # Per-row subqueries, not a JOIN with GROUP BY: the paginator's COUNT(*) then drops them (Django strips
+    # annotations nothing refers to) and counts the filtered cases alone, while the page's 20 rows each look up
+    # their reports by the report's case index.
+    reports = Report.objects.filter(case=OuterRef("pk")).order_by().values("case").annotate(n=Count("pk")).values("n")
     return qs.annotate(
-        report_count=Count("reports", distinct=True), subject_given=Subquery(first_subject[:1])
+        report_count=Coalesce(Subquery(reports[:1]), 0), subject_given=Subquery(first_subject[:1])
     ).order_by("-level", "created_at", "pk")
 
 

@@ -179,8 +179,8 @@ def _status_choices(user: User, case: Case) -> list[tuple[str, str]]:
     return list(available_moves(case, user))
 
 
-def _action_owner_candidates(case: Case) -> list[User]:
-    seen = {u.pk: u for u in services.owner_candidates(case)}
+def _action_owner_candidates(case: Case, owners: list[User] | None = None) -> list[User]:
+    seen = {u.pk: u for u in (services.owner_candidates(case) if owners is None else owners)}
     seen.update({u.pk: u for u in case.assessors.all()})
     return list(seen.values())
 
@@ -227,6 +227,14 @@ def _case_page(
     request: HttpRequest, case: Case, *, bound: tuple[str, forms.Form] | None = None, status: int = 200
 ) -> HttpResponse:
     user = request.user
+    owner_candidates: list[list[User]] = []
+
+    def owners() -> list[User]:
+        """The owner panel and the action panel offer the same people: looked up once."""
+        if not owner_candidates:
+            owner_candidates.append(list(services.owner_candidates(case)))
+        return owner_candidates[0]
+
     allowed = {
         name: access.can(user, name, case)
         for name in (
@@ -276,7 +284,7 @@ def _case_page(
             OwnerForm,
             case.pk,
             bound,
-            candidates=services.owner_candidates(case),
+            candidates=owners(),
             initial={"owner": case.owner_id},
         )
         panels.append(_panel("owner", form, case.pk))
@@ -298,7 +306,7 @@ def _case_page(
     if shown("assessment", allowed["assess"] and is_open):
         panels.append(_panel("assessment", _form_for("assessment", AssessmentForm, case.pk, bound), case.pk))
     if shown("action", allowed["add_action"] and is_open):
-        form = _form_for("action", ActionForm, case.pk, bound, candidates=_action_owner_candidates(case))
+        form = _form_for("action", ActionForm, case.pk, bound, candidates=_action_owner_candidates(case, owners()))
         panels.append(_panel("action", form, case.pk))
     if shown("match", allowed["match_student"] and case.student_id is None):
         panels.append(_panel("match", _form_for("match", MatchForm, case.pk, bound), case.pk))
