@@ -13,8 +13,10 @@ What it does, in order:
    concurrent clients for T seconds (requests per second). The bare view is the ceiling of the stack; for each
    list page the admin changelist with the same filter is measured the same way.
 4. Peak RSS (VmHWM) of each gunicorn worker, read from /proc before gunicorn stops.
-5. Background jobs: 10,000 due reminders dispatched by one worker (timed, then checked: each sent exactly
-   once), scripts/bench_roster.py (20,000 rows), scripts/bench_hiddenaid.py (360,000 canteen rows).
+5. Background jobs, each a script in its own process (the worker; its peak RSS is reported):
+   scripts/bench_reminders.py (10,000 due reminders dispatched by one worker, timed, then checked: each sent
+   exactly once), scripts/bench_roster.py (20,000 rows, beside a COPY of the same rows) and
+   scripts/bench_hiddenaid.py (360,000 canteen rows, beside one GROUP BY computing the same candidates).
 6. Prints a markdown table and writes it to docs/benchmarks.md (--output).
 
 The client runs on the same machine as gunicorn and PostgreSQL, so it takes CPU from them: compare the rows of
@@ -558,73 +560,26 @@ def dataset_summary() -> dict[str, int]:
 # --- Background jobs --------------------------------------------------------------------------------------------
 
 
-def bench_reminders(count: int) -> dict:
-    """`count` due reminders (half in-app, half e-mail) dispatched by one worker; each must go out once."""
-    from django.core import mail
-    from django.utils import timezone
-
-    from portal.models import Notification, Reminder, User
-    from portal.services import reminders_dispatch_due
-
-    mail.outbox = []
-    # Drain what was already due (e.g. alerts from the report POSTs) so it is not timed as ours.
-    while Reminder.objects.filter(status="pending", next_attempt_at__lte=timezone.now()).exists():
-        if not reminders_dispatch_due():
-            break
-    run = uuid.uuid4().hex[:8]
-    prefix = f"bench-reminder:{run}:"
-    recipients = list(User.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)[:500])
-    due = timezone.now() - timezone.timedelta(minutes=1)
-    rows = []
-    for n in range(count):
-        email = n % 2 == 1
-        rows.append(
-            Reminder(
-                recipient_id=None if email else recipients[n % len(recipients)],
-                email_to=f"bench{n}@example.invalid" if email else "",
-                channel=Reminder.Channel.EMAIL if email else Reminder.Channel.IN_APP,
-                subject=f"{prefix}{n}",
-                body="bench",
-                due_at=due,
-                next_attempt_at=due,
-                dedupe_key=f"{prefix}{n}",
-            )
-        )
-    Reminder.objects.bulk_create(rows, batch_size=2000)
-    ours = Reminder.objects.filter(dedupe_key__startswith=prefix)
-    mail.outbox = []
-    started = time.perf_counter()
-    # One worker: the dispatch task (portal.tasks.dispatch_due_reminders) called back to back, as a worker
-    # would run it when kicked; each call sends at most 1,000.
-    while ours.filter(status=Reminder.Status.PENDING).exists():
-        if not reminders_dispatch_due():
-            break
-    seconds = time.perf_counter() - started
-    sent = ours.filter(status=Reminder.Status.SENT).count()
-    attempts_over_one = ours.filter(attempts__gt=1).count()
-    notifications = Notification.objects.filter(title__startswith=prefix)
-    in_app = notifications.count()
-    in_app_distinct = notifications.values("title").distinct().count()
-    subjects = [m.subject for m in mail.outbox if m.subject.startswith(prefix)]
-    emails, emails_distinct = len(subjects), len(set(subjects))
-    expected_in_app, expected_email = (count + 1) // 2, count // 2
-    exactly_once = (
-        sent == count
-        and attempts_over_one == 0
-        and in_app == in_app_distinct == expected_in_app
-        and emails == emails_distinct == expected_email
-    )
-    notifications.delete()
-    ours.delete()
-    mail.outbox = []
+def bench_reminders(env: dict[str, str], count: int) -> dict:
+    """scripts/bench_reminders.py: `count` due reminders (half in-app, half e-mail) dispatched by one worker;
+    each must go out once."""
+    output, _ = run_script(env, "bench_reminders.py", "--count", str(count))
+    seconds = re.search(r"^\s*dispatch:\s+([\d.]+) s", output, re.M)
+    counts = re.search(r"sent ([\d,]+), pending [\d,]+, in-app ([\d,]+), e-mails ([\d,]+)", output)
+    once = re.search(r"exactly once: (yes|no)", output)
+    rss = re.search(r"VmHWM\) of the worker: ([\d.]+) MB", output)
+    if not (seconds and counts and once and rss):
+        raise RuntimeError(f"unexpected bench_reminders.py output:\n{output}")
+    sent, in_app, emails = (int(n.replace(",", "")) for n in counts.groups())
     return {
         "count": count,
-        "seconds": seconds,
-        "per_second": count / seconds if seconds else 0.0,
+        "seconds": float(seconds[1]),
+        "per_second": count / float(seconds[1]) if float(seconds[1]) else 0.0,
         "sent": sent,
         "in_app": in_app,
         "emails": emails,
-        "exactly_once": exactly_once,
+        "exactly_once": once[1] == "yes",
+        "rss_mb": float(rss[1]),
     }
 
 
@@ -910,7 +865,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs: dict[str, dict] = {"failed": {}}
     if not args.skip_jobs:
         for name, job in (
-            ("reminders", lambda: bench_reminders(args.reminders)),
+            ("reminders", lambda: bench_reminders(env, args.reminders)),
             ("roster", lambda: bench_roster(env, args.roster_rows)),
             ("hiddenaid", lambda: bench_hiddenaid(env, args.canteen_rows, min(20_000, args.students))),
         ):
