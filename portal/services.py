@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -332,7 +332,7 @@ IN_APP_BATCH = 500
 def _asynchronous_commits() -> Iterator[None]:
     """The dispatcher's commits do not wait for the WAL flush (synchronous_commit off, this connection only).
 
-    A dispatcher commits once per e-mail, SMS or WeCom message (the "sent" mark must be durable before the next
+    A dispatcher commits once per e-mail, SMS or WeCom message (the "sent" mark is committed before the next
     message leaves, see reminders_dispatch_due), and waiting for the disk was most of its time (≈2.5 ms of a
     slow disk's fsync per message). Committed is still committed for every other session at once, so the row
     locks and SKIP LOCKED claims work as before, and a killed worker loses nothing: its committed transactions
@@ -349,8 +349,10 @@ def _asynchronous_commits() -> Iterator[None]:
     try:
         yield
     finally:
+        # Not on a broken connection (it is discarded) nor in a transaction being rolled back (the SET goes with it);
+        # a failing RESET must not hide the error that brought us here.
         if connection.connection is not None and not connection.needs_rollback:
-            with connection.cursor() as cursor:
+            with suppress(DatabaseError), connection.cursor() as cursor:
                 cursor.execute("RESET synchronous_commit")
 
 
@@ -428,6 +430,8 @@ def reminders_dispatch_due(*, limit: int = 1000) -> int:
     across an external gateway would need the gateway to deduplicate; this is at least once with that one
     narrow window (portal/tests/test_faults_worker.py, portal/tests/test_faults_channels.py). The SMS and
     WeCom calls have 5-second timeouts, so the one row lock a send holds is short; nothing else is locked.
+    The dispatch commits asynchronously (_asynchronous_commits: a crash of PostgreSQL itself may resend, never
+    lose) and each claim goes on from the previous one (_due_after).
     A failed send is retried with backoff; after REMINDER_MAX_ATTEMPTS, or at once when the failure is a
     DomainError (nothing to send to) or a channel's refusal (portal.channels.ChannelRejected), it is marked
     failed with the error.
