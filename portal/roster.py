@@ -24,7 +24,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -484,6 +484,18 @@ def _copy_value(value: Any) -> str:
     raise TypeError(f"no COPY text for {type(value).__name__}")
 
 
+_PLAIN_FIELDS = {
+    models.BigAutoField,
+    models.BooleanField,
+    models.CharField,
+    models.EmailField,
+    models.ForeignKey,
+    models.OneToOneField,
+    models.PositiveSmallIntegerField,
+    models.TextField,
+}
+
+
 def _bulk_create(model: type[Model], objs: list[Model]) -> None:
     """bulk_create, on PostgreSQL by COPY: ids drawn from the table's sequence in one query, every row in one
     COPY … FROM STDIN. The ORM's INSERT … VALUES spent more time composing its statements (a parameter per
@@ -501,13 +513,19 @@ def _bulk_create(model: type[Model], objs: list[Model]) -> None:
             [meta.db_table, meta.pk.column, len(objs)],
         )
         ids = [row[0] for row in cursor.fetchall()]
+        # Plain columns are written as the attribute holds them (a str, int, bool or None already); the others
+        # (the encrypted ID-card number, dates) go through pre_save and get_db_prep_save like bulk_create's.
+        plain = [type(f) in _PLAIN_FIELDS for f in fields]
+        attnames = [f.attname for f in fields]
         buffer = io.StringIO()
         for obj, pk in zip(objs, ids, strict=True):
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
             obj.pk = pk
-            buffer.write(
-                "\t".join(_copy_value(f.get_db_prep_save(f.pre_save(obj, True), connection)) for f in fields) + "\n"
-            )
+            values = [
+                getattr(obj, attname) if is_plain else f.get_db_prep_save(f.pre_save(obj, True), connection)
+                for f, attname, is_plain in zip(fields, attnames, plain, strict=True)
+            ]
+            buffer.write("\t".join(map(_copy_value, values)) + "\n")
         buffer.seek(0)
         columns = ", ".join(qn(f.column) for f in fields)
         cursor.cursor.copy_expert(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN", buffer)
