@@ -13,14 +13,18 @@ existing ones are never changed (a differing 专业 for an existing class is ign
 
 from __future__ import annotations
 
+import io
 import re
+import secrets
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +42,7 @@ _STUDENT_NO_RE = re.compile(r"^[\w.@+-]+$")
 _YEAR_RE = re.compile(r"^\d{4}$")
 _FLOOR_RE = re.compile(r"^-?\d{1,3}$")
 _DIGITS_RE = re.compile(r"\d+")
+_CONTROL_RE = re.compile("[\x00-\x1f]")
 
 
 # --- Columns ---------------------------------------------------------------------------------------
@@ -173,7 +178,7 @@ def _check_cells(row: _Row, checker: _Checker, this_year: int) -> None:
         column = COLUMNS_BY_KEY[key]
         if column.required and not value:
             checker.add(n, key, _("required value missing"))
-        elif any(ord(ch) < 32 for ch in value):
+        elif _CONTROL_RE.search(value):
             checker.add(n, key, _("the text contains control characters"))
         elif column.max_length and len(value) > column.max_length:
             checker.add(n, key, _("longer than %(max)d characters") % {"max": column.max_length})
@@ -464,19 +469,88 @@ def _bulk_update(model: type[Model], objs: list[Model], fields: list[str]) -> No
             )
 
 
+def _copy_value(value: Any) -> str:
+    """One value, as get_db_prep_save gives it, in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, (date, datetime)):  # a datetime is aware (USE_TZ): its ISO form carries the offset
+        return value.isoformat()
+    raise TypeError(f"no COPY text for {type(value).__name__}")
+
+
+_PLAIN_FIELDS = {
+    models.BigAutoField,
+    models.BooleanField,
+    models.CharField,
+    models.EmailField,
+    models.ForeignKey,
+    models.OneToOneField,
+    models.PositiveSmallIntegerField,
+    models.TextField,
+}
+
+
+def _bulk_create(model: type[Model], objs: list[Model]) -> None:
+    """bulk_create, on PostgreSQL by COPY: ids drawn from the table's sequence in one query, every row in one
+    COPY … FROM STDIN. The ORM's INSERT … VALUES spent more time composing its statements (a parameter per
+    cell, 20,000 students × 19 columns) than PostgreSQL spent on them. Like bulk_create: no save(), no signals,
+    each field's pre_save and get_db_prep_save (the ID-card number is encrypted there), the ids set on `objs`."""
+    if connection.vendor != "postgresql" or not objs:
+        model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+        return
+    meta = model._meta
+    qn = connection.ops.quote_name
+    fields = meta.concrete_fields
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        # Plain columns are written as the attribute holds them (a str, int, bool or None already); the others
+        # (the encrypted ID-card number, dates) go through pre_save and get_db_prep_save like bulk_create's.
+        plain = [type(f) in _PLAIN_FIELDS for f in fields]
+        attnames = [f.attname for f in fields]
+        buffer = io.StringIO()
+        for obj, pk in zip(objs, ids, strict=True):
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            obj.pk = pk
+            values = [
+                getattr(obj, attname) if is_plain else f.get_db_prep_save(f.pre_save(obj, True), connection)
+                for f, attname, is_plain in zip(fields, attnames, plain, strict=True)
+            ]
+            buffer.write("\t".join(map(_copy_value, values)) + "\n")
+        buffer.seek(0)
+        columns = ", ".join(qn(f.column) for f in fields)
+        cursor.cursor.copy_expert(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN", buffer)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _unusable_password() -> str:
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(UNUSABLE_PASSWORD_SUFFIX_LENGTH // 2)
+
+
 def _create_students(plan: _Plan, rows: list[_Row]) -> tuple[list[Student], list[Guardian]]:
-    # One random unusable password per user: cheap (no hashing); accounts are activated by SSO or a reset.
-    users = [User(username=row.student_no, full_name=row.values["name"], password=make_password(None)) for row in rows]
-    User.objects.bulk_create(users, batch_size=BATCH_SIZE)
+    # One random unusable password per user, as make_password(None) makes it (! and 40 random characters), from
+    # one call to the OS each rather than 40 (make_password took 8 s of a 20,000-row import): no hashing; accounts
+    # are activated by SSO or a reset.
+    users = [User(username=row.student_no, full_name=row.values["name"], password=_unusable_password()) for row in rows]
+    _bulk_create(User, users)
     students = []
     for row, user in zip(rows, users, strict=True):
         student = Student(user=user, student_no=row.student_no, **_student_values(row, plan))
         _set_id_card(student, row.id_card)
         students.append(student)
-    Student.objects.bulk_create(students, batch_size=BATCH_SIZE)
-    RoleAssignment.objects.bulk_create(
-        [RoleAssignment(user=user, role=Role.STUDENT) for user in users], batch_size=BATCH_SIZE
-    )
+    _bulk_create(Student, students)
+    _bulk_create(RoleAssignment, [RoleAssignment(user=user, role=Role.STUDENT) for user in users])
     guardians = [_guardian(student, row.guardian) for row, student in zip(rows, students, strict=True) if row.guardian]
     return students, guardians
 
@@ -576,7 +650,7 @@ def roster_import(*, actor: User | None, data: bytes, filename: str, dry_run: bo
     DormRoom.objects.bulk_create(list(plan.new_rooms.values()), batch_size=BATCH_SIZE)
     created, guardians = _create_students(plan, new_rows)
     changed, replacement_guardians = _update_students(plan, old_rows)
-    Guardian.objects.bulk_create(guardians + replacement_guardians, batch_size=BATCH_SIZE)
+    _bulk_create(Guardian, guardians + replacement_guardians)
 
     result.created = len(created)
     result.updated = len(changed)

@@ -1,4 +1,11 @@
-"""Benchmark the roster import: generate a 20,000-row roster, import it, re-import it with changes.
+"""Benchmark the roster import: generate a 20,000-row roster, import it, re-import it with changes, and
+compare with a PostgreSQL COPY of the same rows into the same tables.
+
+The reference (issue 18: the import within 5× of it): the rows the first import wrote (logins, students,
+student roles, guardians, classes, rooms), exported, deleted, then loaded again with COPY … FROM STDIN in one
+committed transaction (the deferred foreign-key checks included, as the import's commit pays them), and
+deleted again. COPY knows nothing of files, checks, encryption or matching: it is the floor of writing these
+rows. Prints the peak RSS (VmHWM) of this process, which runs the import as a worker would.
 
 Writes to the database in DATABASE_URL, so it refuses to run unless the database's name contains
 "bench" or "dev", or --yes is given. The rows it creates are deleted afterwards (unless --keep); the
@@ -10,6 +17,8 @@ two audit events stay, as the audit trail is append-only.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -61,6 +70,63 @@ def clean_up() -> None:
         DormRoom.objects.filter(building__startswith=PREFIX).delete()
 
 
+# The tables the import writes, each with the query that picks the bench rows; in the order COPY loads them.
+# Constant SQL: the bench rows are those of PREFIX ("BENCH").
+COPIED_TABLES = (
+    ("portal_classgroup", "SELECT * FROM portal_classgroup WHERE name LIKE 'BENCH%'"),
+    ("portal_dormroom", "SELECT * FROM portal_dormroom WHERE building LIKE 'BENCH%'"),
+    (
+        "portal_user",
+        "SELECT u.* FROM portal_user u JOIN portal_student s ON s.user_id = u.id WHERE s.student_no LIKE 'BENCH%'",
+    ),
+    ("portal_student", "SELECT * FROM portal_student WHERE student_no LIKE 'BENCH%'"),
+    (
+        "portal_roleassignment",
+        "SELECT r.* FROM portal_roleassignment r JOIN portal_student s ON s.user_id = r.user_id "
+        "WHERE s.student_no LIKE 'BENCH%'",
+    ),
+    (
+        "portal_guardian",
+        "SELECT g.* FROM portal_guardian g JOIN portal_student s ON s.id = g.student_id "
+        "WHERE s.student_no LIKE 'BENCH%'",
+    ),
+)
+
+
+def export_rows() -> dict[str, bytes]:
+    """The bench rows of every table the import writes, in COPY's text format."""
+    exported = {}
+    with connection.cursor() as cursor:
+        for table, query in COPIED_TABLES:
+            buffer = io.BytesIO()
+            cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT", buffer)
+            exported[table] = buffer.getvalue()
+    return exported
+
+
+def timed_copy(exported: dict[str, bytes]) -> tuple[float, int]:
+    """COPY the exported rows back into their tables, one transaction, committed; returns (seconds, rows)."""
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, _query in COPIED_TABLES:
+            cursor.cursor.copy_expert(f"COPY {table} FROM STDIN", io.BytesIO(exported[table]))
+    seconds = time.perf_counter() - started
+    return seconds, sum(data.count(b"\n") for data in exported.values())
+
+
+def reset_peak_rss() -> None:
+    """Start VmHWM afresh (Linux: 5 into clear_refs), so the peak is that of what follows, not of making the data."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def timed_import(path: Path) -> tuple[float, object]:
     started = time.perf_counter()
     result = roster_import(actor=None, data=path.read_bytes(), filename=path.name)
@@ -88,6 +154,8 @@ def main() -> int:
         first = writer(Path(tmp) / f"roster.{args.format}", bench_rows(args.rows))
         second = writer(Path(tmp) / f"changed.{args.format}", bench_rows(args.rows, phone_prefix="137"))
         print(f"file size {first.stat().st_size / 1024 / 1024:.1f} MB")
+        reset_peak_rss()
+        exported: dict[str, bytes] = {}
         try:
             for label, path in (("create", first), ("update", second), ("unchanged", second)):
                 seconds, result = timed_import(path)
@@ -98,9 +166,23 @@ def main() -> int:
                     f"{label:>9}: {seconds:6.2f} s  {args.rows / seconds:8.0f} rows/s  "
                     f"(created {result.created}, updated {result.updated}, unchanged {result.unchanged})"
                 )
+                if label == "create":
+                    create_seconds = seconds
+                    exported = export_rows()
         finally:
-            if not args.keep:
-                clean_up()
+            clean_up()
+        if connection.vendor == "postgresql" and exported:
+            try:
+                seconds, rows = timed_copy(exported)
+            finally:
+                if not args.keep:
+                    clean_up()
+            print(f"     copy: {seconds:6.2f} s  ({rows:,} rows into {len(COPIED_TABLES)} tables, the same rows)")
+            print(f"  create / copy: {create_seconds / seconds:.1f}×")
+        elif args.keep:
+            print("--keep: re-importing the file to leave the students in the database")
+            timed_import(first)
+    print(f"  peak RSS (VmHWM) of the importing process, from the first import on: {peak_rss_mb():.0f} MB")
     return 0
 
 

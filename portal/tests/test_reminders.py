@@ -273,18 +273,21 @@ def test_after_max_attempts_a_reminder_fails_for_good(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_dispatchers_send_each_reminder_exactly_once():
+@pytest.mark.parametrize("channel", [Reminder.Channel.IN_APP, Reminder.Channel.EMAIL])
+def test_concurrent_dispatchers_send_each_reminder_exactly_once(channel, mailoutbox):
+    """In-app rows are claimed in batches, e-mails one per transaction; both with SKIP LOCKED, each dispatcher
+    going on from its previous claim."""
     dispatchers, reminders = 4, 200
-    user = UserFactory()
+    user = UserFactory(email="student@example.edu.cn")
     now = timezone.now()
     # Rows straight into the outbox: this test is about the dispatcher, not about kicking the broker.
     Reminder.objects.bulk_create(
         Reminder(
             recipient=user,
-            channel=Reminder.Channel.IN_APP,
+            channel=channel,
             subject=f"r{i}",
-            due_at=now,
-            next_attempt_at=now,
+            due_at=now - timedelta(seconds=i % 7),  # a few due moments, so claims order by time and id
+            next_attempt_at=now - timedelta(seconds=i % 7),
             dedupe_key=f"concurrency:{i}",
         )
         for i in range(reminders)
@@ -312,7 +315,12 @@ def test_concurrent_dispatchers_send_each_reminder_exactly_once():
     assert not errors
     assert not any(thread.is_alive() for thread in threads)
     assert sum(counts) == reminders, counts
-    assert Counter(Notification.objects.values_list("title", flat=True)) == {f"r{i}": 1 for i in range(reminders)}
+    if channel == Reminder.Channel.IN_APP:
+        delivered = Counter(Notification.objects.values_list("title", flat=True))
+    else:
+        delivered = Counter(message.subject for message in mailoutbox)
+        assert {tuple(message.to) for message in mailoutbox} == {("student@example.edu.cn",)}
+    assert delivered == {f"r{i}": 1 for i in range(reminders)}
     assert set(Reminder.objects.values_list("status", "attempts").distinct()) == {(Reminder.Status.SENT, 1)}
     assert reminders_dispatch_due() == 0
 

@@ -116,6 +116,25 @@ def test_a_good_utf8_csv_creates_students_classes_rooms_logins_and_guardians(col
     assert event.changes == {"created": 3, "updated": 0, "rows": 3}
 
 
+def test_text_with_backslashes_and_quotes_is_stored_as_written(colleges, tmp_path):
+    """New rows go in by COPY, whose text format gives the backslash a meaning: it must arrive as written."""
+    path = write_csv(
+        tmp_path / "roster.csv",
+        [roster_row(1, 姓名="王\\N", 家庭地址=r"C:\路\t 1号 \\ 'a' \"b\""), roster_row(2, 家庭地址="\\")],
+    )
+
+    result = import_file(path)
+
+    assert result.errors == []
+    first, second = Student.objects.order_by("student_no")
+    assert (first.name, first.user.full_name) == ("王\\N", "王\\N")
+    assert first.hometown_address == r"C:\路\t 1号 \\ 'a' \"b\""
+    assert second.hometown_address == "\\"
+    # Each login has its own unusable password, as make_password(None) would give.
+    passwords = set(User.objects.filter(student__isnull=False).values_list("password", flat=True))
+    assert len(passwords) == 2 and all(p.startswith("!") and len(p) == 41 for p in passwords)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "gb18030"])
 def test_csv_as_chinese_excel_writes_it_is_read(colleges, tmp_path, encoding):
     rows = [roster_row(1, 姓名="欧阳娜娜"), roster_row(2, 姓名="张伟", 家庭地址="湖北省武汉市洪山区珞喻路")]
