@@ -6,11 +6,11 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import Promise
 
+from portal.kernel.pagecache import cached
 from portal.models import User
 
 
@@ -60,12 +60,7 @@ def nav_cache_key(user: User) -> str:
 def cached_items_for(user: User) -> list[dict[str, str]]:
     if not user.is_authenticated:
         return []
-    key = nav_cache_key(user)
-    items = cache.get(key)
-    if items is None:
-        items = items_for(user)
-        cache.set(key, items, NAV_CACHE_SECONDS)
-    return items
+    return cached(nav_cache_key(user), lambda: items_for(user), NAV_CACHE_SECONDS)
 
 
 # --- Home-page panels: apps add what a user should see first (e.g. an open screening campaign). ---------

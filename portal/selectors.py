@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from portal import access
+from portal.kernel.pagecache import cached, forget
 from portal.models import ClassGroup, College, Notification, RoleAssignment, Student, User
 
 
@@ -55,16 +55,15 @@ def unread_cache_key(user_id: int) -> str:
 def unread_notification_count(user: User) -> int:
     if not user.is_authenticated:
         return 0
-    key = unread_cache_key(user.pk)
-    count = cache.get(key)
-    if count is None:
-        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-        cache.set(key, count, UNREAD_CACHE_SECONDS)
-    return count
+    return cached(
+        unread_cache_key(user.pk),
+        lambda: Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+        UNREAD_CACHE_SECONDS,
+    )
 
 
 def forget_unread_count(user_id: int) -> None:
-    cache.delete(unread_cache_key(user_id))
+    forget(unread_cache_key(user_id))
 
 
 def notifications_for(user: User) -> QuerySet[Notification]:

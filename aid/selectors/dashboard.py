@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
@@ -24,6 +23,7 @@ from aid.models import (
     Programme,
 )
 from aid.selectors.fiveaid import AWARDED_STATUSES, fiveaid_has_aid
+from portal.kernel.pagecache import cached
 from portal.models import College, User
 
 __all__ = ["ROLLUP_SECONDS", "Dashboard", "aid_dashboard", "aid_dashboard_rollup", "rollup_key"]
@@ -66,12 +66,9 @@ def rollup_key(scope: set[int] | None, year: AcademicYear | None, language: str 
 def aid_dashboard_rollup(user: User, *, year: AcademicYear | None) -> tuple[Dashboard, datetime]:
     """The dashboard of the user's scope as last computed (at most ROLLUP_SECONDS ago), and when."""
     scope = aid_colleges(user)
-    key = rollup_key(scope, year)
-    cached = cache.get(key)
-    if cached is None:
-        cached = (dashboard_for_scope(scope, year=year), timezone.now())
-        cache.set(key, cached, ROLLUP_SECONDS)
-    return cached
+    return cached(
+        rollup_key(scope, year), lambda: (dashboard_for_scope(scope, year=year), timezone.now()), ROLLUP_SECONDS
+    )
 
 
 def aid_dashboard(user: User, *, year: AcademicYear | None) -> Dashboard:

@@ -34,6 +34,7 @@ from portal import demo
 from portal.models import AuditEvent, ClassGroup, Reminder
 from portal.services import DomainError
 from portal.tests.factories import ClassGroupFactory, StudentFactory
+from portal.tests.pagecaches import forget_page_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -357,6 +358,7 @@ def _populate(world, campaign, n: int) -> None:
 
 
 def _queries(client, url: str) -> int:
+    forget_page_caches()  # both renders start without the per-user page caches (navbar, bell count)
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx)
