@@ -11,7 +11,8 @@ from functools import lru_cache
 
 from django import template
 from django.contrib.staticfiles import finders
-from django.utils.html import escape
+from django.urls import reverse
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -44,4 +45,21 @@ def icon(name: str, css_class: str = "") -> SafeString:
     return mark_safe(  # noqa: S308 -- our own vendored file, name checked against [a-z0-9-]
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16" width="1em" height="1em" fill="currentColor"'
         f' class="{classes}" aria-hidden="true" focusable="false">{_inner_svg(name)}</svg>'
+    )
+
+
+@register.simple_tag
+def tile(url_name: str, icon_name: str, title: str, text: str = "", *url_args: object) -> SafeString:
+    """`{% tile "counseling:slots" "calendar-heart" _("Book counselling") _("Choose a time…") %}`: one line of a
+    tile menu (a link with an icon, a title, an optional line under it and a chevron; static/css/design.css,
+    .nx-tile). Arguments after the line are the URL's arguments: `{% tile "portal:student_detail" … "" pk %}`."""
+    line = format_html("<small>{}</small>", text) if text else ""
+    return format_html(
+        '<a class="list-group-item list-group-item-action py-3 nx-tile" href="{}">{}'
+        '<span class="nx-tile-text"><span class="nx-tile-title">{}</span>{}</span>{}</a>',
+        reverse(url_name, args=url_args),
+        icon(icon_name, "nx-tile-icon nx-deco"),
+        title,
+        line,
+        icon("chevron-right", "nx-tile-chevron nx-deco"),
     )

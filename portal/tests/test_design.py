@@ -15,6 +15,9 @@ ICON_DIR = Path(settings.BASE_DIR) / "static" / "vendor" / "bootstrap-icons" / "
 ICON_TAG = re.compile(r"""\{%\s*icon\s+["']([a-z0-9-]+)["']""")
 # Icons a template names through a variable (the empty state's `icon=`): they count as used too.
 ICON_ARGUMENT = re.compile(r"""\bicon(?:=|\|default:)["']([a-z0-9-]+)["']""")
+# A tile's icon is its second argument; the tag itself adds the chevron (portal/templatetags/icons.py).
+TILE_TAG = re.compile(r"""\{%\s*tile\s+["'][^"']+["']\s+["']([a-z0-9-]+)["']""")
+ICON_CALL = re.compile(r"""\bicon\(["']([a-z0-9-]+)["']""")
 
 
 def _templates() -> list[Path]:
@@ -73,11 +76,32 @@ def test_an_unknown_icon_fails_loudly():
         Template('{% load icons %}{% icon "../../css/portal" %}').render(Context())
 
 
+def test_a_tile_is_one_link_with_its_icon_title_line_and_chevron_all_escaped():
+    html = Template(
+        '{% load icons %}{% tile "portal:student_detail" "person-heart" title line 42 %}'
+        '{% tile "portal:notifications" "bell" title "" %}'
+    ).render(Context({"title": "买买提·艾力 <b>", "line": "Your <i>class</i>"}))
+    links = lxml.html.fragments_fromstring(html)
+    assert [a.tag for a in links] == ["a", "a"]
+    first, second = links
+    assert first.get("href") == reverse("portal:student_detail", args=[42])
+    assert "nx-tile" in first.get("class").split()
+    assert [svg.get("class") for svg in first.xpath(".//svg")] == [
+        "bi bi-person-heart nx-tile-icon nx-deco",
+        "bi bi-chevron-right nx-tile-chevron nx-deco",
+    ]
+    assert first.xpath("string(.//*[@class='nx-tile-title'])") == "买买提·艾力 <b>"
+    assert first.xpath("string(.//small)") == "Your <i>class</i>"
+    assert "<b>" not in html and "<i>" not in html
+    assert second.xpath(".//small") == []  # no empty line under a title without one
+
+
 def test_only_the_icons_the_templates_use_are_vendored():
     used: set[str] = set()
     for path in _templates():
         text = path.read_text(encoding="utf-8")
-        used |= set(ICON_TAG.findall(text)) | set(ICON_ARGUMENT.findall(text))
+        used |= set(ICON_TAG.findall(text)) | set(ICON_ARGUMENT.findall(text)) | set(TILE_TAG.findall(text))
+    used |= set(ICON_CALL.findall((Path(settings.BASE_DIR) / "portal" / "templatetags" / "icons.py").read_text()))
     vendored = {p.stem for p in ICON_DIR.glob("*.svg")}
     assert used - vendored == set(), "used but not vendored"
     assert vendored - used == set(), "vendored but unused: remove them"
