@@ -99,10 +99,19 @@ def scopes(user: User) -> list[Scope]:
         return []
     cached = getattr(user, "_nuanxin_scopes", None)
     if cached is None:
-        assignments = RoleAssignment.objects.current().filter(user=user).prefetch_related("rooms")
-        cached = [
-            Scope(a.role, a.college_id, a.class_group_id, frozenset(r.pk for r in a.rooms.all())) for a in assignments
-        ]
+        # One query on every request (rooms joined, not prefetched): a row per (assignment, room), at least
+        # one per assignment; values, not model instances, since nothing else of the row is needed.
+        rows = (
+            RoleAssignment.objects.current()
+            .filter(user=user)
+            .values_list("pk", "role", "college_id", "class_group_id", "rooms__id")
+        )
+        found: dict[int, tuple[str, int | None, int | None, set[int]]] = {}
+        for pk, role, college_id, class_group_id, room_id in rows:
+            entry = found.setdefault(pk, (role, college_id, class_group_id, set()))
+            if room_id is not None:
+                entry[3].add(room_id)
+        cached = [Scope(role, college, group, frozenset(rooms)) for role, college, group, rooms in found.values()]
         user._nuanxin_scopes = cached
     return cached
 
