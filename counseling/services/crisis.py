@@ -40,7 +40,7 @@ from portal.kernel.dates import month_start
 from portal.kernel.workflow import locked, move
 from portal.models import ClassGroup, MessageKind, Role, RoleAssignment, Student, User
 from portal.selectors import role_holders
-from portal.services import DomainError, lock_idempotency_key, notify, reminder_schedule
+from portal.services import DomainError, lock_idempotency_key, notify, notify_each, reminder_schedule
 
 config.declare(
     "counseling.ack_minutes",
@@ -153,16 +153,15 @@ def _alert_new_report(case: Case, report: Report) -> None:
     recipients = {u.pk: u for u in station_counsellors(case.college_id)}
     if high or case.college_id is None:
         recipients.update({u.pk: u for u in centre_counsellors()})
-    for user in recipients.values():
-        notify(
-            recipient=user,
-            title=title,
-            body=body,
-            url=url,
-            email=high,
-            kind=MessageKind.CRISIS_ALERT if high else MessageKind.TASK,
-            dedupe_key=f"crisis:report:{report.pk}:alert:{user.pk}",
-        )
+    notify_each(
+        recipients=recipients.values(),
+        title=title,
+        body=body,
+        url=url,
+        email=high,
+        kind=MessageKind.CRISIS_ALERT if high else MessageKind.TASK,
+        dedupe_prefix=f"crisis:report:{report.pk}:alert",
+    )
     if high and case.college and case.college.leadership_email:
         reminder_schedule(
             recipient=None,

@@ -419,6 +419,36 @@ def test_my_reports_costs_the_same_queries_for_3_or_30_reports(world, client_for
             assert c.get(reverse("counseling:my_reports")).status_code == 200
 
 
+@pytest.mark.parametrize("signs", [[Sign.MOOD], [Sign.SUICIDE_TALK]], ids=["task", "crisis alert"])
+def test_a_report_costs_the_same_queries_whatever_the_size_of_the_station(world, client_for, signs):
+    """Every counsellor of the college's station (and, for a high level, of the centre) is alerted: a large
+    college has many, and the alert is written in a fixed number of queries (portal.services.notify_each)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.models import Role
+    from portal.tests.factories import StaffFactory, StudentFactory, grant
+
+    c = client_for(world["student"])
+    post_report(c, signs=signs, about="me", relation="")  # the first request of a session writes the session once
+    counts = []
+    for extra in (0, 6):
+        subject = StudentFactory(class_group=world.class_a)  # a new case each time, as in the first round
+        for _ in range(extra):
+            grant(StaffFactory().user, Role.STATION_COUNSELLOR, college=world.college_a)
+            grant(StaffFactory().user, Role.CENTRE_COUNSELLOR)
+        with CaptureQueriesContext(connection) as captured:
+            assert post_report(c, signs=signs, student_no=subject.student_no).status_code == 302
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts
+    latest = Report.objects.latest("pk")
+    alerted = set(
+        Reminder.objects.filter(dedupe_key__startswith=f"crisis:report:{latest.pk}:alert:").values_list(
+            "recipient_id", flat=True
+        )
+    )
+    assert len(alerted - {None}) >= 7  # the station's seven (and the centre's when high) were all alerted
+
+
 def test_closed_cases_read_closed(world, client_for):
     report = submit_report(reporter=world["student"], student=world.roommate_a)
     services.case_acknowledge(actor=world["station"], case=report.case)

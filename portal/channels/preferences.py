@@ -133,10 +133,13 @@ def choice_for(user: User, kind: str, *, email: bool, rows: dict[str, MessagePre
     return Choice(row.by_email, row.by_sms, row.by_wecom)
 
 
-def channels_for(user: User, kind: str, *, email: bool = False) -> list[str]:
+def channels_for(
+    user: User, kind: str, *, email: bool = False, rows: dict[str, MessagePreference] | None = None
+) -> list[str]:
     """The channels a message of `kind` goes to, in-app first. `email` is the sender's wish (the default when
-    the person has no preference row)."""
-    choice = choice_for(user, kind, email=email)
+    the person has no preference row). `rows`: the person's preference rows by kind, when the caller loaded
+    them (portal.services.notify_each); otherwise they are read here."""
+    choice = choice_for(user, kind, email=email, rows=rows)
     wanted = [IN_APP]
     if choice.by_email:
         wanted.append(EMAIL)

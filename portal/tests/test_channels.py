@@ -28,6 +28,7 @@ from portal.services import (
     DomainError,
     message_preferences_set,
     notify,
+    notify_each,
     reminder_cancel,
     reminder_schedule,
     reminders_dispatch_due,
@@ -162,6 +163,58 @@ def test_an_email_reminder_honours_a_preference_without_email():
     assert reminder_schedule(channel=Reminder.Channel.EMAIL, dedupe_key="x:email", **common) is None
     assert reminder_schedule(channel=Reminder.Channel.EMAIL, dedupe_key="y:email", **common | {"kind": "task"})
     assert list(Reminder.objects.values_list("dedupe_key", flat=True)) == ["y:email"]
+
+
+def _rows(prefix: str) -> set[tuple]:
+    fields = ("recipient_id", "channel", "kind", "subject", "body", "url", "status")
+    return {
+        (key.removeprefix(prefix), *row)
+        for key, *row in Reminder.objects.filter(dedupe_key__startswith=prefix).values_list("dedupe_key", *fields)
+    }
+
+
+@pytest.mark.parametrize("kind", [MessageKind.CRISIS_ALERT, MessageKind.TASK, MessageKind.NOTICE])
+def test_notify_each_writes_the_rows_notify_would_for_each_person(settings, wecom_fake, kind):
+    """Staff with and without phone or e-mail, a student, a user without a profile, a preference row: each gets the
+    channels notify would choose, under the same keys."""
+    settings.SMS_GATEWAY = "locmem"
+    people = [
+        StaffFactory().user,
+        StaffFactory(phone="", user=UserFactory(email="")).user,
+        StudentFactory().user,
+        UserFactory(),
+    ]
+    MessagePreference.objects.create(user=people[0], kind=kind, by_email=False, by_sms=True, by_wecom=False)
+    common = {"title": "新的关注报告", "body": "b", "url": "/counseling/cases/1/", "email": True, "kind": kind}
+    for user in people:
+        notify(recipient=user, dedupe_key=f"one:{user.pk}", **common)
+    assert notify_each(recipients=people, dedupe_prefix="each", **common) == len(_rows("one:"))
+    assert _rows("each:") == _rows("one:")
+    assert len({row[1] for row in _rows("each:")}) > 1  # the channels differ between them: a real comparison
+
+
+def test_notify_each_costs_the_same_queries_for_2_or_20_people(django_assert_num_queries, settings):
+    settings.SMS_GATEWAY = "locmem"
+    few = [StaffFactory().user for _ in range(2)]
+    many = [StaffFactory().user for _ in range(20)]
+    counts = []
+    for prefix, people in (("few", few), ("many", many)):
+        with django_assert_num_queries(4) as captured:  # people, preferences, existing keys, one insert
+            notify_each(recipients=people, title="t", dedupe_prefix=prefix, kind=MessageKind.CRISIS_ALERT)
+        counts.append(len(captured))
+    assert counts == [4, 4]
+    assert Reminder.objects.filter(dedupe_key__startswith="many:").count() == 20 * 3  # in-app, e-mail, SMS
+
+
+def test_notify_each_twice_or_after_notify_adds_nothing():
+    people = [StaffFactory().user, StaffFactory().user]
+    notify(recipient=people[0], title="t", dedupe_key=f"k:{people[0].pk}", email=True)
+    assert notify_each(recipients=people, title="t", dedupe_prefix="k", email=True) == 2  # the second person's two
+    assert notify_each(recipients=people, title="t", dedupe_prefix="k", email=True) == 0
+    assert notify_each(recipients=[], title="t", dedupe_prefix="k") == 0
+    assert Reminder.objects.count() == 4
+    with pytest.raises(DomainError):
+        notify_each(recipients=people, title="t", dedupe_prefix="k", kind="gossip")
 
 
 def test_an_unknown_kind_is_refused():
