@@ -58,7 +58,7 @@ from portal.kernel.files import check_document, clean_original_name, private_nam
 from portal.kernel.workflow import locked, locked_rows, move
 from portal.models import ClassGroup, College, MessageKind, Role, Staff, Student, User
 from portal.selectors import role_holders
-from portal.services import DomainError, notify, reminder_schedule
+from portal.services import DomainError, notify, notify_each, reminder_schedule
 
 __all__ = [
     "MAX_DOCUMENTS",
@@ -294,14 +294,13 @@ def _check_group_after_application(identification: Identification) -> None:
     ).first()
     if group is None:
         return
-    for user in aid_reviewers(student.college_id):
-        notify(
-            recipient=user,
-            title=_("An evaluation group member of %(class)s has applied: replace them")
-            % {"class": student.class_group.name},
-            url=reverse("aid:evaluation_group_edit", args=[student.class_group_id]),
-            dedupe_key=f"aid:group:{group.pk}:applicant:{student.pk}:{user.pk}",
-        )
+    notify_each(
+        recipients=aid_reviewers(student.college_id),
+        title=_("An evaluation group member of %(class)s has applied: replace them")
+        % {"class": student.class_group.name},
+        url=reverse("aid:evaluation_group_edit", args=[student.class_group_id]),
+        dedupe_prefix=f"aid:group:{group.pk}:applicant:{student.pk}",
+    )
 
 
 @transaction.atomic
@@ -570,13 +569,12 @@ def objection_lodge(*, actor: User, notice: Notice, identification: Identificati
         _tell_student(identification, _("Your identification is being reviewed again"), f"objection:{objection.pk}")
     audit_log(actor=actor, action="objection.lodged", obj=objection)
     reviewers = aid_reviewers(identification.student.college_id) if notice.kind == Notice.Kind.COLLEGE else []
-    for user in reviewers or aid_officers():
-        notify(
-            recipient=user,
-            title=_("An objection was lodged against a notice entry"),
-            url=_detail_url(identification),
-            dedupe_key=f"aid:objection:{objection.pk}:{user.pk}",
-        )
+    notify_each(
+        recipients=reviewers or aid_officers(),
+        title=_("An objection was lodged against a notice entry"),
+        url=_detail_url(identification),
+        dedupe_prefix=f"aid:objection:{objection.pk}",
+    )
     return objection
 
 

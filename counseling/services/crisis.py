@@ -410,15 +410,14 @@ def _raise_level(case: Case, level: int, *, actor: User | None, reason_code: str
     _event(case, CaseEvent.Kind.LEVEL, actor=actor, note=reason, **{"from": old, "to": level, "why": reason_code})
     if level >= Level.HIGH > old:
         url = _case_url(case)
-        for user in centre_counsellors():
-            notify(
-                recipient=user,
-                title=_("A case was raised to level %(level)s") % {"level": level},
-                url=url,
-                email=True,
-                kind=MessageKind.CRISIS_ALERT,
-                dedupe_key=f"crisis:case:{case.pk}:raised:{level}:{user.pk}",
-            )
+        notify_each(
+            recipients=centre_counsellors(),
+            title=_("A case was raised to level %(level)s") % {"level": level},
+            url=url,
+            email=True,
+            kind=MessageKind.CRISIS_ALERT,
+            dedupe_prefix=f"crisis:case:{case.pk}:raised:{level}",
+        )
 
 
 # --- Triage ---------------------------------------------------------------------------------------------
@@ -582,15 +581,14 @@ def case_assign_assessors(*, actor: User, case: Case, assessors: list[User]) -> 
     case.assessors.set(assessors)
     _event(case, CaseEvent.Kind.ASSESSORS, actor=actor, assessors=[a.pk for a in assessors])
     audit_log(actor=actor, action="case.assessors_assigned", obj=case, changes={"assessors": [a.pk for a in assessors]})
-    for user in assessors:
-        notify(
-            recipient=user,
-            title=_("A case needs your assessment"),
-            url=_case_url(case),
-            email=True,
-            kind=MessageKind.TASK,
-            dedupe_key=f"crisis:case:{case.pk}:assessor:{user.pk}",
-        )
+    notify_each(
+        recipients=assessors,
+        title=_("A case needs your assessment"),
+        url=_case_url(case),
+        email=True,
+        kind=MessageKind.TASK,
+        dedupe_prefix=f"crisis:case:{case.pk}:assessor",
+    )
     return case
 
 
@@ -821,13 +819,12 @@ def zero_report_file(
     if created:
         audit_log(actor=actor, action="zero_report.filed", obj=report)
         if not nothing_to_report:
-            for user in station_counsellors(class_group.college_id):
-                notify(
-                    recipient=user,
-                    title=_("A class reported a concern in its monthly report"),
-                    url=reverse("counseling:zero_reports"),
-                    dedupe_key=f"zero:{report.pk}:concern:{user.pk}",
-                )
+            notify_each(
+                recipients=station_counsellors(class_group.college_id),
+                title=_("A class reported a concern in its monthly report"),
+                url=reverse("counseling:zero_reports"),
+                dedupe_prefix=f"zero:{report.pk}:concern",
+            )
     return report, created
 
 
@@ -860,15 +857,14 @@ def escalate_overdue_acknowledgements(*, now: datetime | None = None) -> int:
                     recipients.update({u.pk: u for u in centre_on_call()})
                 else:
                     recipients = {u.pk: u for u in centre_directors()}
-                for user in recipients.values():
-                    notify(
-                        recipient=user,
-                        title=title,
-                        url=_case_url(case),
-                        email=True,
-                        kind=MessageKind.CRISIS_ALERT,
-                        dedupe_key=f"crisis:case:{case.pk}:ack-escalation:{step}:{user.pk}",
-                    )
+                notify_each(
+                    recipients=recipients.values(),
+                    title=title,
+                    url=_case_url(case),
+                    email=True,
+                    kind=MessageKind.CRISIS_ALERT,
+                    dedupe_prefix=f"crisis:case:{case.pk}:ack-escalation:{step}",
+                )
                 _event(
                     case, CaseEvent.Kind.ESCALATION, actor=None, stage=step, why="ack_overdue", to=sorted(recipients)
                 )
@@ -892,14 +888,13 @@ def remind_overdue_touchpoints(*, today: date | None = None) -> int:
                 .update(touchpoint_reminded_for=touchpoint)
             ):
                 owners = [case.owner] if case.owner_id else station_counsellors(case.college_id) or centre_counsellors()
-                for user in owners:
-                    notify(
-                        recipient=user,
-                        title=_("A case's next touchpoint is overdue"),
-                        url=_case_url(case),
-                        kind=MessageKind.TASK,
-                        dedupe_key=f"crisis:case:{case.pk}:touchpoint:{touchpoint}:{user.pk}",
-                    )
+                notify_each(
+                    recipients=owners,
+                    title=_("A case's next touchpoint is overdue"),
+                    url=_case_url(case),
+                    kind=MessageKind.TASK,
+                    dedupe_prefix=f"crisis:case:{case.pk}:touchpoint:{touchpoint}",
+                )
                 done += 1
         if today - touchpoint >= grace:
             with transaction.atomic():
@@ -909,15 +904,14 @@ def remind_overdue_touchpoints(*, today: date | None = None) -> int:
                     .update(touchpoint_escalated_for=touchpoint)
                 ):
                     heads = station_heads(case.college_id) or centre_directors()
-                    for user in heads:
-                        notify(
-                            recipient=user,
-                            title=_("A case's follow-up is overdue"),
-                            url=_case_url(case),
-                            email=True,
-                            kind=MessageKind.TASK,
-                            dedupe_key=f"crisis:case:{case.pk}:touchpoint-esc:{touchpoint}:{user.pk}",
-                        )
+                    notify_each(
+                        recipients=heads,
+                        title=_("A case's follow-up is overdue"),
+                        url=_case_url(case),
+                        email=True,
+                        kind=MessageKind.TASK,
+                        dedupe_prefix=f"crisis:case:{case.pk}:touchpoint-esc:{touchpoint}",
+                    )
                     _event(
                         case,
                         CaseEvent.Kind.ESCALATION,

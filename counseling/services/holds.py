@@ -44,7 +44,7 @@ from counseling.services.crisis import centre_counsellors, report_fields_check, 
 from portal import config
 from portal.audit import audit_log
 from portal.models import MessageKind, Student, User
-from portal.services import DomainError, lock_idempotency_key, notify
+from portal.services import DomainError, lock_idempotency_key, notify_each
 
 __all__ = [
     "HOLD_ADDRESS",
@@ -262,16 +262,15 @@ def report_hold(
             tag = "danger"
         else:
             return held, True
-    for user in centre_counsellors():
-        notify(
-            recipient=user,
-            title=title,
-            body=body,
-            url=_holds_url(),
-            email=True,
-            kind=MessageKind.CRISIS_ALERT if tag == "danger" else MessageKind.TASK,
-            dedupe_key=f"crisis:hold:{hold.pk}:{tag}:{user.pk}",
-        )
+    notify_each(
+        recipients=centre_counsellors(),
+        title=title,
+        body=body,
+        url=_holds_url(),
+        email=True,
+        kind=MessageKind.CRISIS_ALERT if tag == "danger" else MessageKind.TASK,
+        dedupe_prefix=f"crisis:hold:{hold.pk}:{tag}",
+    )
     return held, True
 
 
