@@ -819,8 +819,47 @@ def render(
         f"{TARGET_GROUP_BY_RATIO}× one GROUP BY computing the same candidates (each measured in the same run); a "
         "gunicorn worker and a job's worker < 250 MB.",
         "",
+        WHERE_THE_TIME_GOES,
     ]
     return "\n".join(lines)
+
+
+# Kept by hand beside the code it describes; `scripts/profile_page.py PERSONA PATH` shows a page's profile.
+WHERE_THE_TIME_GOES = """### Where the time goes, and what was tried
+
+Profiles by `scripts/profile_page.py` at 30,000 students (cProfile, test client, same settings as gunicorn).
+SQL is a small share on every page (1–11 ms); the rest is Django itself: middleware (session, user, role
+scopes: one query each), template rendering and model instances.
+
+- **Every page**: the role scopes (`portal.access.scopes`) are one query, not a query and a prefetch
+  (2026-12-07); the navbar and the bell count are cached per user (README, "What pages show from a cache").
+  The bare view (session, user, middleware, 3 queries) is the ceiling; a signed-in page with a base template
+  adds ~10 ms of rendering, which keeps the 25% target out of reach for lists of 20–50 rows.
+- **Triage queue** (×admin missed): the row loop was over half of the page (28 variable lookups, two
+  translations and a `timesince` per row). Rows are now written by `{% queue_row %}`
+  (counseling/templatetags/counseling_tags.py): 71 → 49 ms per request under cProfile. What is left: 6 ms for
+  the list's SQL (index `case_queue`: college, status, level, created_at), the count, base template and
+  middleware. The admin's changelist with the same filter has no navbar, no bell and no per-row annotations.
+- **Report form POST**: the alert to every counsellor of the station (and the centre for level ≥ 3) goes
+  through `portal.services.notify_each` (2026-12-07): 15 queries at 30,000 students whatever the station's
+  size (before: 23 with one station counsellor, 59 with seven, 149 for a crisis alert).
+- **Case page, care file** (8–18% of bare): about a third each in SQL and model instances (reports, timeline,
+  actions, assessments), in rendering (its panels' forms through `{% plain_form %}`: 21 ms of 97 per request
+  under cProfile) and in the middleware. Tried: nothing more this round. **Found, not fixed**: the page shows
+  every report and timeline event of a case; `seed_scale`'s flood case (1,400 reports on one student) renders
+  2.4 MB in 2.4 s. It needs the latest reports and events with "show all", which changes which reports count as
+  seen (`case_reports_seen`) and is a product decision left for the next round.
+- **Lists** (open slots, applications, hidden-aid candidates, identifications): plain-HTML filter forms
+  (`{% filter_form %}`) instead of crispy, `select_related`/`only` on what rows show. Counts of unfiltered
+  lists are still exact `COUNT(*)`.
+- **Jobs**: reminders (12 s for 10,000; target 10 s): the floor is building the 5,000 MIME messages; one SMTP
+  connection per batch would save more but needs the worker-kill fault tests reworked. Roster import within
+  5× COPY (met); its peak RSS (~270 MB) comes from holding the file's rows; streaming them is not done.
+  The hidden-aid import holds the canteen file in memory (~500 MB for 360,000 rows): streaming is not done.
+
+Throughput numbers move by ±30% between runs on this shared 2-core machine (the bare view served 425 req/s
+in one run and 305 in the next, 20 minutes apart, same code); compare pages within one run.
+"""
 
 
 # --- Growth: the same pages at 10,000, 30,000 and 100,000 students -------------------------------------------------
