@@ -845,10 +845,10 @@ scopes: one query each), template rendering and model instances.
   size (before: 23 with one station counsellor, 59 with seven, 149 for a crisis alert).
 - **Case page, care file** (8–18% of bare): about a third each in SQL and model instances (reports, timeline,
   actions, assessments), in rendering (its panels' forms through `{% plain_form %}`: 21 ms of 97 per request
-  under cProfile) and in the middleware. Tried: nothing more this round. **Found, not fixed**: the page shows
-  every report and timeline event of a case; `seed_scale`'s flood case (1,400 reports on one student) renders
-  2.4 MB in 2.4 s. It needs the latest reports and events with "show all", which changes which reports count as
-  seen (`case_reports_seen`) and is a product decision left for the next round.
+  under cProfile) and in the middleware. **Found and fixed
+  this round**: the page showed every report and timeline event of a case; `seed_scale`'s flood case
+  (1,400 reports on one student) rendered 2.4 MB in 2.4 s under cProfile. It now shows the latest 50 reports
+  and 100 events with "Show all" (every report still counts as seen when the case is opened): 127 KB, 173 ms.
 - **Lists** (open slots, applications, hidden-aid candidates, identifications): plain-HTML filter forms
   (`{% filter_form %}`) instead of crispy, `select_related`/`only` on what rows show. Counts of unfiltered
   lists are still exact `COUNT(*)`.

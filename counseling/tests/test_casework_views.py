@@ -650,3 +650,36 @@ def test_no_inline_script_or_style_on_the_casework_pages(world, client_for):
         body = client.get(url).content.decode()
         assert " style=" not in body and " onclick=" not in body and "<script>" not in body, url
         assert body.count("<script") == body.count("<script src="), url
+
+
+def test_a_case_with_many_reports_shows_the_latest_and_all_on_request(world, client_for, monkeypatch):
+    """A flood of reports about one student must not make the case page unbounded (seed_scale's flood case had
+    1,400 reports: 2.4 MB). The latest are shown, oldest first as always; "Show all" shows every one."""
+    from counseling.views import casework
+
+    monkeypatch.setattr(casework, "REPORTS_SHOWN", 3)
+    monkeypatch.setattr(casework, "EVENTS_SHOWN", 4)
+    narratives = [f"第{n}份报告 NR{n:02d}" for n in range(5)]
+    case = None
+    for text in narratives:
+        case = submit_report(reporter=world["student"], student=world.roommate_a, narrative=text).case
+    c = client_for(world["station"])
+    url = reverse("counseling:case_detail", args=[case.pk])
+    page = c.get(url).content.decode()
+    shown = [text for text in narratives if text in page]
+    assert shown == narratives[2:]  # the latest three
+    assert page.index(narratives[2]) < page.index(narratives[4])  # still oldest first
+    assert 'data-testid="reports-more"' in page and 'data-testid="timeline-more"' in page
+    assert page.count('<li class="border-start') == 4
+    everything = c.get(url + "?all=1").content.decode()
+    assert all(text in everything for text in narratives)
+    assert 'data-testid="reports-more"' not in everything and 'data-testid="timeline-more"' not in everything
+    assert everything.count('<li class="border-start') == 5  # created + four joined reports
+    # Every report counts as seen once the case was opened, shown or not (the reporter's "seen").
+    assert not case.reports.filter(seen_at__isnull=True).exists()
+
+
+def test_a_case_with_few_reports_has_no_show_all(world, client_for):
+    case = submit_report(reporter=world["student"], student=world.roommate_a).case
+    page = client_for(world["station"]).get(reverse("counseling:case_detail", args=[case.pk])).content.decode()
+    assert 'data-testid="reports-more"' not in page and 'data-testid="timeline-more"' not in page

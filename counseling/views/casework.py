@@ -223,6 +223,18 @@ def _event_summary(event: CaseEvent, names: dict[int, str]) -> str:
     return ""
 
 
+REPORTS_SHOWN = 50
+EVENTS_SHOWN = 100
+
+
+def _latest(queryset: QuerySet, newest_first: tuple[str, ...], limit: int, show_all: bool) -> tuple[list, bool]:
+    """The last `limit` rows in the queryset's own (oldest first) order, and whether older ones were left out."""
+    if show_all:
+        return list(queryset), False
+    rows = list(queryset.order_by(*newest_first)[: limit + 1])
+    return rows[:limit][::-1], len(rows) > limit
+
+
 def _case_page(
     request: HttpRequest, case: Case, *, bound: tuple[str, forms.Form] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -250,10 +262,13 @@ def _case_page(
             "match_student",
         )
     }
-    reports = list(selectors.case_reports(case))
+    # A case can collect hundreds of reports (a flood about one student): the page shows the latest ones unless
+    # asked for all (and all when a form is shown again with its errors, which may belong to an older report).
+    show_all = request.GET.get("all") == "1" or bound is not None
+    reports, more_reports = _latest(selectors.case_reports(case), ("-created_at", "-pk"), REPORTS_SHOWN, show_all)
     actions = list(selectors.case_actions(case))
     assessments = list(selectors.case_assessments(case))
-    events = list(selectors.case_timeline(case))
+    events, more_events = _latest(selectors.case_timeline(case), ("-at", "-id"), EVENTS_SHOWN, show_all)
     assessors = list(case.assessors.all())
     user_ids = {pk for e in events for pk in e.data.get("assessors", [])} if events else set()
     names = {u.pk: u.display_name for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
@@ -339,6 +354,8 @@ def _case_page(
         "assessors": assessors,
         "panels": panels,
         "subject_given": reports[0].subject_given if reports else "",
+        "more_reports": more_reports,
+        "more_events": more_events,
         "may_open_care_file": may_open_care_file,
     }
     return render(request, "counseling/case_detail.html", context, status=status)
