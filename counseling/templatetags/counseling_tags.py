@@ -8,6 +8,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from counseling.models import Case
+
 register = template.Library()
 
 LEVEL_LABELS = {
@@ -46,7 +48,7 @@ def queue_row(case) -> SafeString:
     else:
         who = gettext("unmatched: %(subject)s") % {"subject": case.subject_given or "?"}
         group = ""
-    if case.status != "new":
+    if case.status != Case.Status.NEW:
         acknowledge = format_html('<span class="text-body-secondary">{}</span>', gettext("acknowledged"))
     elif case.ack_overdue:
         acknowledge = format_html(

@@ -18,6 +18,7 @@ from counseling.models import (
     Case,
     CaseEvent,
     InterventionAction,
+    Report,
     ReporterQuestion,
     Sign,
 )
@@ -683,3 +684,18 @@ def test_a_case_with_few_reports_has_no_show_all(world, client_for):
     case = submit_report(reporter=world["student"], student=world.roommate_a).case
     page = client_for(world["station"]).get(reverse("counseling:case_detail", args=[case.pk])).content.decode()
     assert 'data-testid="reports-more"' not in page and 'data-testid="timeline-more"' not in page
+
+
+def test_an_unmatched_case_with_many_reports_still_names_the_first_subject(world, client_for, monkeypatch):
+    """Its summary says "unmatched: <the student as the first report gave them>", as the queue does, also when the
+    first report is no longer among those shown."""
+    from counseling.views import casework
+
+    monkeypatch.setattr(casework, "REPORTS_SHOWN", 2)
+    reports = [submit_report(reporter=world["student"], student=None) for _ in range(4)]
+    case = reports[0].case
+    for n, report in enumerate(reports):
+        Report.objects.filter(pk=report.pk).update(case=case, subject_given=f"GIVEN{n}")
+    page = client_for(world["counselor"]).get(reverse("counseling:case_detail", args=[case.pk])).content.decode()
+    assert 'data-testid="reports-more"' in page
+    assert "unmatched: GIVEN0" in page

@@ -235,6 +235,13 @@ def _latest(queryset: QuerySet, newest_first: tuple[str, ...], limit: int, show_
     return rows[:limit][::-1], len(rows) > limit
 
 
+def _first_subject(case: Case, reports: list[Report], more_reports: bool) -> str:
+    """The student as the first report named them (shown while the case is unmatched), as the queue shows it."""
+    if more_reports and case.student_id is None:
+        return case.reports.order_by("created_at", "pk").values_list("subject_given", flat=True).first() or ""
+    return reports[0].subject_given if reports else ""
+
+
 def _case_page(
     request: HttpRequest, case: Case, *, bound: tuple[str, forms.Form] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -353,7 +360,7 @@ def _case_page(
         "timeline": timeline,
         "assessors": assessors,
         "panels": panels,
-        "subject_given": reports[0].subject_given if reports else "",
+        "subject_given": _first_subject(case, reports, more_reports),
         "more_reports": more_reports,
         "more_events": more_events,
         "may_open_care_file": may_open_care_file,

@@ -436,13 +436,17 @@ def iter_requests(world: World) -> Iterator[tuple[Pattern, str, str | None]]:
 def run_matrix(world: World) -> tuple[dict[Cell, int], dict[Cell, str], dict[Cell, str]]:
     """Status of every request; for those that raised, the error (counted as 500); for redirects, where to."""
     from django.core.cache import cache
-    from django.utils import translation
 
     cache.clear()
     # Sessions stamped at sign-in are not stamped again during the matrix: every request is rolled back, so the
     # stamp (a session UPDATE) would otherwise be written again by each of them.
-    resolution = patch.object(middleware_sessions, "SEEN_RESOLUTION", 24 * 3600)
-    resolution.start()
+    with patch.object(middleware_sessions, "SEEN_RESOLUTION", 24 * 3600):
+        return _requests(world, cache)
+
+
+def _requests(world: World, cache) -> tuple[dict[Cell, int], dict[Cell, str], dict[Cell, str]]:
+    from django.utils import translation
+
     clients: dict[str, Client] = {}
     for name, user in world.personas.items():
         client = Client()
@@ -478,7 +482,6 @@ def run_matrix(world: World) -> tuple[dict[Cell, int], dict[Cell, str], dict[Cel
                     statuses[cell] = response.status_code
                     if response.has_header("Location"):
                         locations[cell] = response["Location"]
-    resolution.stop()
     return statuses, errors, locations
 
 
