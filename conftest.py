@@ -215,6 +215,29 @@ def client_for(client):
     return sign_in
 
 
+# Signing in checks a password hash; argon2 costs ~60 ms a check on purpose, and tests sign in thousands of
+# times. The run hashes with MD5 (never in production); argon2 hashes made before still verify, and the tests of
+# the real hasher ask for it (`real_password_hashers`).
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    ):
+        yield
+
+
+@pytest.fixture
+def real_password_hashers(settings) -> list[str]:
+    """The project's own hashers (portal/settings.py), for a test of how passwords are stored."""
+    from portal import settings as project_settings
+
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    return settings.PASSWORD_HASHERS
+
+
 @pytest.fixture(autouse=True)
 def _fresh_config_cache():
     """portal.config caches admin settings per process; each test starts from the database."""

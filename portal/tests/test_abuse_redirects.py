@@ -32,7 +32,7 @@ def test_the_language_switch_never_redirects_off_site(target):
     assert response.status_code == 302 and "evil.example" not in response["Location"]
 
 
-def test_passwords_are_stored_as_argon2_hashes():
+def test_passwords_are_stored_as_argon2_hashes(real_password_hashers):
     """ASVS V2.4.1: a copy of the user table yields salted, work-factored hashes, never a password."""
     user = User.objects.create_user(username="stored", password="晴天-湖边-散步-喝茶-9")
     assert user.password.startswith("argon2$argon2id$")

@@ -172,7 +172,7 @@ def test_only_the_ten_demo_accounts_can_sign_in(seeded):
     assert set(seeded["accounts"]) == usable
 
 
-def test_demo_accounts_sign_in_with_the_demo_password(db, client):
+def test_demo_accounts_sign_in_with_the_demo_password(db, client, real_password_hashers):
     demo.seed_demo()  # with the project's real (argon2) hasher
     for username in demo.DEMO_LOGINS:
         assert login(username).password.startswith("argon2")
