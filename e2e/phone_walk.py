@@ -11,7 +11,8 @@ Django admin. Every page it opens must
 
 - not scroll sideways (the widest elements are named),
 - log no console error, uncaught exception or failed request,
-- have no serious or critical axe-core violation, tap targets of at least 24×24 px (axe `target-size`) included,
+- in Chinese, have no serious or critical axe-core violation, tap targets of at least 24×24 px (axe
+  `target-size`) included (why only in Chinese: at AXE_LANGUAGE),
 - have no badge wider than its box or the screen,
 - in Chinese, show no English placeholder ("---------", "- Select an option -") in a visible select.
 
@@ -76,6 +77,11 @@ NAV_LINES = """() => ({
 # The journeys' axe rules plus WCAG 2.2 AA, whose one rule in axe 4.14 is `target-size` (tap targets of at least
 # 24×24 px, or spaced as 2.5.8 allows): one axe run per page checks both.
 WALK_AXE_RUN = AXE_RUN.replace("'wcag21aa',", "'wcag21aa', 'wcag22aa',")
+# axe runs in the Chinese walk only (half the walk's time went to it). Its rules look at structure, names,
+# colour and size, which the language does not change; where text length matters, Chinese is the stricter case
+# (shorter link texts make smaller tap targets). What the language does change is checked in both walks: the
+# page fitting the phone, badges wrapping, console errors, failed requests, CSP.
+AXE_LANGUAGE = "zh-hans"
 assert WALK_AXE_RUN != AXE_RUN
 LINKS = """() => [...document.querySelectorAll('a[href]')]
   .filter(a => !a.hasAttribute('download') && !a.closest('.dropdown-menu form'))
@@ -137,9 +143,10 @@ def walk(page: Any, base_url: str, language: str, errors: list[str]) -> tuple[li
         overflow = page.evaluate(OVERFLOW)
         if overflow:
             found.append(f"{path}: scrolls sideways at 375 px: {overflow}")
-        page.evaluate(AXE_SOURCE)
-        for v in page.evaluate(WALK_AXE_RUN):
-            found.append(f"{path}: axe {v['impact']} {v['id']}: {v['help']} — " + "; ".join(v["nodes"][:3]))
+        if language == AXE_LANGUAGE:
+            page.evaluate(AXE_SOURCE)
+            for v in page.evaluate(WALK_AXE_RUN):
+                found.append(f"{path}: axe {v['impact']} {v['id']}: {v['help']} — " + "; ".join(v["nodes"][:3]))
         badges = page.evaluate(BADGES_WRAP)
         if badges:
             found.append(f"{path}: badges wider than their box or the screen: {badges}")
