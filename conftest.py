@@ -322,14 +322,3 @@ def _pinned_run():
 
     with time_machine.travel(_shanghai(moment), tick=True):
         yield moment
-
-
-def pytest_sessionfinish(session):
-    """Drop the copies of the seeded demo school this process made (portal/tests/demo_database.py)."""
-    from pytest_django.plugin import blocking_manager_key
-
-    from portal.tests import demo_database
-
-    if blocking_manager_key in session.config.stash:
-        with session.config.stash[blocking_manager_key].unblock():
-            demo_database.drop_copies()

@@ -1,8 +1,7 @@
 """Browser journeys: real headless Chromium (Debian's package, driven by Playwright) against a live server.
 
-Each journey module gets the seeded demo school (the data a newcomer signs in to; seeded once per process and
-copied for each module, portal/tests/demo_database.py), starts a live server on it and runs its journey on a
-phone (375×812) and on a desktop. `Visit` wraps a browser context for
+Each journey module seeds the demo school once (`seed_demo`, the data a newcomer signs in to), starts a live
+server on it and runs its journey on a phone (375×812) and on a desktop. `Visit` wraps a browser context for
 one person and checks every page the journey loads:
 
 - no console error, no uncaught exception, no Content-Security-Policy violation, no failed request
@@ -125,10 +124,9 @@ def demo_server(e2e_database, django_db_blocker) -> Iterator[str]:
         mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         from django.db import connection, connections
 
-        from portal.tests.demo_database import load_demo_school
-
         assert connection.settings_dict["NAME"].startswith("test_"), "never flush a real database"
-        load_demo_school()  # seeded once per process, a copy of it for each module
+        call_command("flush", interactive=False, verbosity=0)
+        call_command("seed_demo", force=True, verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         from django.core.cache import cache
 
         # The test run's own Redis: rate counters (anonymous reports, receipt codes) keyed on 127.0.0.1 must not

@@ -16,8 +16,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 
+from portal.demo import seed_demo
 from portal.models import User
-from portal.tests.demo_database import load_demo_school
 from portal.tests.shown_words import shown_faults
 
 DEMO_ACCOUNTS = [
@@ -89,7 +89,7 @@ def demo_once(django_db_setup, django_db_blocker):
         override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
     ):
         assert connection.settings_dict["NAME"].startswith("test_"), "never flush a real database"
-        load_demo_school()
+        seed_demo()
     yield
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
