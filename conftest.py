@@ -109,8 +109,8 @@ def _world_rolled_back_at_the_end(django_db_setup, django_db_blocker):
 # either. The outer transaction is rolled back, so the database is never left with the world in it, before any
 # test that must not see it: one that touches the database without asking for the world, a transactional test
 # (its commits must reach other connections, its flush must not run inside a transaction), a test pinned to a
-# day (`any_day`: the world is then built on that day), and at the end of the run. pytest-django's own tests
-# wrap tests in higher-scoped transactions the same way (its TestCase skips the class-level atomics for this).
+# day (`any_day`: the world is then built on that day), and at the end of the run. pytest-django leaves room
+# for this: its TestCase skips the class-level atomics so that tests can sit in a wider transaction.
 _DB_FIXTURES = {
     "db",
     "transactional_db",

@@ -1,6 +1,6 @@
-"""The shared world (root conftest.py, `_WorldSnapshot`): tests that share it cannot see each other's changes,
-and tests that do not ask for it do not see it. The tests run in file order, each checking what the one before
-it did."""
+"""What the root conftest.py sets up for every test: the shared world (`_WorldSnapshot`: tests that share it
+cannot see each other's changes, tests that do not ask for it do not see it; the tests run in file order, each
+checking what the one before it did) and the test run's password hashers."""
 
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher, check_password, make_password
