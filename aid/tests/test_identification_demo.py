@@ -10,8 +10,7 @@ from portal.models import User
 
 
 @pytest.fixture
-def demo(db, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def demo(db):
     return seed_demo()
 
 

@@ -12,8 +12,7 @@ from portal.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_has_events_coverage_and_journal_and_a_second_run_creates_nothing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_has_events_coverage_and_journal_and_a_second_run_creates_nothing():
     first = demo.seed_demo()["created"]
     assert first["counseling.event"] == 4
     assert first["counseling.journalissue"] == 2
@@ -38,10 +37,9 @@ def test_the_demo_has_events_coverage_and_journal_and_a_second_run_creates_nothi
     assert (Event.objects.count(), EventSignup.objects.count(), JournalIssue.objects.count()) == counts
 
 
-def test_a_second_run_of_the_step_costs_a_few_queries(settings, django_assert_max_num_queries):
+def test_a_second_run_of_the_step_costs_a_few_queries(django_assert_max_num_queries):
     from counseling.demo.activities import seed_activities
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     school = demo.seed_demo()["school"]
     with django_assert_max_num_queries(10):
         assert not any(seed_activities(school).values())

@@ -9,8 +9,7 @@ from portal.models import Staff
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_seeds_schedules_bookings_and_a_waitlist_and_a_second_run_adds_nothing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_seeds_schedules_bookings_and_a_waitlist_and_a_second_run_adds_nothing():
     demo.seed_demo()
     for username in ("station", "counselor"):
         assert AvailabilityTemplate.objects.filter(counsellor__username=username).exists()

@@ -11,8 +11,7 @@ from portal.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_has_a_plan_with_check_ins_for_the_liaison_written_once(settings, client):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_has_a_plan_with_check_ins_for_the_liaison_written_once(client):
     demo.seed_demo()
     plan = PostventionPlan.objects.get()
     assert plan.case.level == 4 and plan.contacts.exists()

@@ -391,8 +391,7 @@ def test_the_care_file_section_costs_the_same_with_more_results(world, client_fo
 # --- Demo data ----------------------------------------------------------------------------------------
 
 
-def test_the_demo_step_opens_a_campaign_with_results_and_an_invitation_once(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_step_opens_a_campaign_with_results_and_an_invitation_once():
     demo.seed_demo()
     campaign = ScreeningCampaign.objects.get()
     assert campaign.is_open() and campaign.enrolment_year == 2025

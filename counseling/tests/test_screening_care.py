@@ -544,10 +544,9 @@ def test_the_history_shows_the_retest_waiting_for_this_student_only(world, clien
 # --- Demo data ----------------------------------------------------------------------------------------------
 
 
-def test_the_demo_records_one_follow_up_outcome_with_its_retests_once(settings):
+def test_the_demo_records_one_follow_up_outcome_with_its_retests_once():
     from portal import demo
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     demo.seed_demo()
     outcome = InterviewOutcome.objects.get()
     assert outcome.outcome == "follow_up" and outcome.campaign is not None

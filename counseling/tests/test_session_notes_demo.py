@@ -10,8 +10,7 @@ from portal.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_shows_every_state_of_a_note_and_a_second_run_adds_nothing(settings, client):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_shows_every_state_of_a_note_and_a_second_run_adds_nothing(client):
     demo.seed_demo()
     assert Supervision.objects.get(trainee__username="station").supervisor.username == "counselor"
     statuses = sorted(SessionNote.objects.values_list("status", flat=True))

@@ -14,7 +14,6 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.test.utils import override_settings
 
 from portal.demo import seed_demo
 from portal.models import User
@@ -84,10 +83,7 @@ def demo_once(django_db_setup, django_db_blocker):
     """The demo school, seeded once for the 20 crawls of this module (seeding is most of a crawl's cost) and
     committed; each crawl runs in its own transaction, rolled back, so what one crawl writes (audit events,
     sessions) the next does not see. Emptied after the module, as the database of every other test is."""
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-    ):
+    with django_db_blocker.unblock():
         assert connection.settings_dict["NAME"].startswith("test_"), "never flush a real database"
         seed_demo()
     yield

@@ -36,7 +36,7 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import models, transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -80,10 +80,7 @@ def demo_school(django_db_setup, django_db_blocker):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            # override_settings (not assignment): it clears get_hashers()'s cache on the way in and out, so later
-            # tests do not verify passwords with a hasher list that no longer exists.
-            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-                seed_demo()
+            seed_demo()
             yield Demo()
         finally:
             transaction.set_rollback(True)

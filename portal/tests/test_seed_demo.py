@@ -48,13 +48,7 @@ STAFF_ROLES = {
 
 
 @pytest.fixture
-def fast_hashing(settings) -> None:
-    """Ten argon2 hashes per seed would dominate these tests; the sign-in test keeps the real hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def seeded(db, fast_hashing) -> dict:
+def seeded(db) -> dict:
     return demo.seed_demo()
 
 
@@ -237,14 +231,14 @@ def test_the_steps_run_in_the_order_each_app_lists():
     assert names.index("seed_identification") < names.index("seed_fiveaid") < names.index("seed_workstudy")
 
 
-def test_the_command_refuses_with_debug_off(db, settings, fast_hashing):
+def test_the_command_refuses_with_debug_off(db, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="--force"):
         call_command("seed_demo")
     assert not Student.objects.exists()
 
 
-def test_the_command_runs_with_force_and_prints_the_accounts(db, settings, fast_hashing):
+def test_the_command_runs_with_force_and_prints_the_accounts(db, settings):
     settings.DEBUG = False
     out = StringIO()
     call_command("seed_demo", "--force", stdout=out)
@@ -254,7 +248,7 @@ def test_the_command_runs_with_force_and_prints_the_accounts(db, settings, fast_
         assert re.search(rf"^  {username}\s", out.getvalue(), re.MULTILINE)
 
 
-def test_the_command_runs_with_debug_on_and_twice(db, settings, fast_hashing):
+def test_the_command_runs_with_debug_on_and_twice(db, settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=StringIO())
     out = StringIO()

@@ -23,12 +23,6 @@ TODAY = date(2026, 11, 20)
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings) -> None:
-    """The bench logins share one hash; argon2 would only slow the test down."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seed(*extra: str) -> str:
     out = StringIO()
     call_command(

@@ -8,7 +8,20 @@ from django.contrib.auth.hashers import Argon2PasswordHasher, check_password, ma
 from portal.models import College, Student, User
 
 
+def _shared(world) -> bool:
+    """The test runs inside the shared world's transaction: two atomic blocks, the world's and the test's own."""
+    from django.db import connection
+
+    return len(connection.atomic_blocks) == 2
+
+
+def test_the_first_world_of_a_process_may_be_built_in_the_tests_own_transaction(world):
+    # Only once the test database exists can the world be shared: after this test, it does.
+    assert world.student_a.name == "买买提·艾力"
+
+
 def test_a_test_changes_the_world_in_the_database_and_in_memory(world):
+    assert _shared(world)
     world.student_a.name = "改过的名字"
     world.student_a.save(update_fields=["name"])
     world.personas["station"].username = "renamed-in-memory"
@@ -17,6 +30,7 @@ def test_a_test_changes_the_world_in_the_database_and_in_memory(world):
 
 
 def test_the_next_test_gets_the_world_as_it_was_built(world):
+    assert _shared(world)
     assert world.student_a.name == "买买提·艾力"
     assert Student.objects.get(pk=world.student_a.pk).name == "买买提·艾力"
     assert world.personas["station"].username == "station"
@@ -32,6 +46,7 @@ def test_a_test_without_the_world_sees_an_empty_database():
 
 
 def test_after_that_the_world_is_there_again(world):
+    assert _shared(world)
     assert set(User.objects.values_list("username", flat=True)) >= {"station", "station_b", "admin"}
     assert College.objects.count() == 2
 
